@@ -1,0 +1,1 @@
+export { LocalStorage, type LocalStorageOptions } from './local-storage.js';

@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { lstat, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import mime from 'mime-types';
+import {
+  checkOptionsObject,
+  checkPutOptions,
+  checkRange,
+  checkUrlOptions,
+  invalidArg,
+  resolveRange,
+} from '../../src/args.js';
+import { toReadable } from '../../src/body.js';
+import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { DigestStream, verifyDigest } from '../../src/integrity.js';
+import { KeyedMutex } from '../../src/keyed-mutex.js';
+import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
+import { etagFromSha256 } from '../../src/ordering.js';
+import { warnIfEphemeral } from '../../src/platform.js';
+import type {
+  Body,
+  Capabilities,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  PutOptions,
+  Storage,
+  UrlOptions,
+} from '../../src/types.js';
+import { isNotFound, mapFsError } from './fs-errors.js';
+import { RESERVED_PREFIX, SafeRoot } from './safe-root.js';
+import { readSidecar, removeSidecar, type SidecarRecord, sidecarPath, stageSidecar } from './sidecar.js';
+import { walkKeys } from './walk.js';
+
+export interface LocalStorageOptions {
+  /** Directory holding the objects; created on first use. */
+  root: string;
+  /** Base URL that url() builds on, e.g. "/files" where serve() is mounted. */
+  baseUrl?: string;
+}
+
+const TEMP_PREFIX = `${RESERVED_PREFIX}-tmp-`;
+
+/**
+ * Objects as plain files under a root directory. Writes go to a temp file
+ * in the same directory, are fsynced, then renamed over the key, so a
+ * failed write never damages what was stored. Content type, metadata and
+ * sha256 live in a sidecar `.stowage.<name>.json` beside each file.
+ */
+export class LocalStorage implements Storage {
+  readonly name = 'local';
+  readonly capabilities: Capabilities = {
+    rangeReads: true,
+    copy: true,
+    signedUrls: false,
+    presignUpload: false,
+    metadata: true,
+    contentType: true,
+    sortedList: true,
+    maxObjectSize: Number.POSITIVE_INFINITY,
+    keyIsAlsoPrefix: false,
+  };
+  readonly root: string;
+  private readonly baseUrl: string | undefined;
+  private readonly safe: SafeRoot;
+  private readonly commits = new KeyedMutex();
+
+  constructor(options: LocalStorageOptions | string) {
+    const opts = typeof options === 'string' ? { root: options } : options;
+    checkOptionsObject(opts, 'LocalStorage options');
+    if (typeof opts?.root !== 'string' || opts.root === '') {
+      throw invalidArg('LocalStorage needs options.root, the directory to store files in');
+    }
+    if (opts.baseUrl !== undefined && typeof opts.baseUrl !== 'string')
+      throw invalidArg('options.baseUrl must be a string');
+    this.root = resolve(opts.root);
+    this.baseUrl = opts.baseUrl?.replace(/\/+$/, '');
+    this.safe = new SafeRoot(this.root);
+    warnIfEphemeral(`LocalStorage at ${this.root}`);
+  }
+
+  async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
+    const { key: valid, segments } = this.safe.segments(key);
+    const options = checkPutOptions(opts);
+    const { stream, size: knownSize } = toReadable(body);
+    try {
+      throwIfAborted(options.signal, valid);
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+    if (options.maxSize !== undefined && knownSize !== undefined && knownSize > options.maxSize) {
+      stream.destroy();
+      throw new StowageError(
+        'TOO_LARGE',
+        `"${valid}" is ${knownSize} bytes, over the limit of ${options.maxSize}`,
+        { key: valid },
+      );
+    }
+    let dir: string;
+    try {
+      dir = await this.safe.dirForWrite(segments, valid);
+    } catch (err) {
+      stream.destroy();
+      throw mapFsError(err, valid, 'writing');
+    }
+    const dataPath = join(dir, segments.at(-1)!);
+    const tempData = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const tempMeta = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
+    try {
+      const sink = createWriteStream(tempData, { flags: 'wx', mode: 0o644 });
+      await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
+      await fsyncFile(tempData);
+      const actual = digest.digest();
+      verifyDigest(actual, options, `"${valid}"`);
+      const { ino } = await stat(tempData);
+      const record: SidecarRecord = {
+        v: 1,
+        ino,
+        size: actual.size,
+        sha256: actual.sha256,
+        contentType: options.contentType ?? guessType(valid),
+        metadata: options.metadata ?? {},
+      };
+      if (options.cacheControl) record.cacheControl = options.cacheControl;
+      if (options.contentDisposition) record.contentDisposition = options.contentDisposition;
+      // One commit per key at a time, so the sidecar and the data always come from the same writer.
+      await this.commits.run(dataPath, async () => {
+        throwIfAborted(options.signal, valid);
+        const placeSidecar = await stageSidecar(dataPath, tempMeta, record);
+        await placeSidecar();
+        await rename(tempData, dataPath);
+      });
+      await syncDir(dir);
+      return this.infoFrom(valid, await stat(dataPath), record);
+    } catch (err) {
+      await Promise.all([unlink(tempData).catch(() => undefined), unlink(tempMeta).catch(() => undefined)]);
+      stream.destroy();
+      if (
+        !(err instanceof StowageError) &&
+        !isAbort(err, options.signal) &&
+        (err as NodeJS.ErrnoException)?.code === undefined
+      ) {
+        // The body stream itself failed: report it as an aborted write.
+        throw new StowageError(
+          'ABORTED',
+          `write of "${valid}" aborted: the body stream failed (${(err as Error)?.message})`,
+          {
+            cause: err,
+            key: valid,
+          },
+        );
+      }
+      throw mapFsError(err, valid, 'writing');
+    }
+  }
+
+  async get(key: string, opts?: GetOptions): Promise<GetResult> {
+    const { key: valid, segments } = this.safe.segments(key);
+    checkOptionsObject(opts, 'get options');
+    const range = checkRange(opts?.range);
+    throwIfAborted(opts?.signal, valid);
+    const dir = await this.safe.dirForRead(segments);
+    if (!dir) throw notFound(valid);
+    const dataPath = join(dir, segments.at(-1)!);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(dataPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (err) {
+      throw mapFsError(err, valid, 'reading');
+    }
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw notFound(valid);
+      const info = this.infoFrom(valid, st, await readSidecar(dataPath, st.ino, st.size));
+      const resolved = range ? resolveRange(range, st.size, valid) : undefined;
+      // The stream owns the handle from here: it closes it at end, error or destroy.
+      const body: Readable = handle.createReadStream(
+        resolved ? { start: resolved.start, end: resolved.end } : {},
+      );
+      if (opts?.signal) addAbortSignal(opts.signal, body);
+      return resolved ? { info, body, range: resolved } : { info, body };
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw mapFsError(err, valid, 'reading');
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const { key: valid, segments } = this.safe.segments(key);
+    return this.headSegments(valid, segments);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.head(key);
+      return true;
+    } catch (err) {
+      if (err instanceof StowageError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const { key: valid, segments } = this.safe.segments(key);
+    const dir = await this.safe.dirForRead(segments);
+    if (!dir) return;
+    const dataPath = join(dir, segments.at(-1)!);
+    try {
+      const st = await lstat(dataPath);
+      if (st.isDirectory()) return; // A prefix of other keys, not an object.
+      await this.commits.run(dataPath, async () => {
+        await unlink(dataPath);
+        await removeSidecar(dataPath);
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw mapFsError(err, valid, 'deleting');
+    }
+    await this.pruneEmptyDirs(dir);
+  }
+
+  async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
+    const validPrefix = validatePrefix(prefix);
+    checkOptionsObject(opts, 'list options');
+    const startAfter = opts?.startAfter;
+    if (startAfter !== undefined && typeof startAfter !== 'string')
+      throw invalidArg('options.startAfter must be a string');
+    const root = await this.safe.real();
+    for await (const key of walkKeys(root, '', validPrefix, startAfter)) {
+      throwIfAborted(opts?.signal);
+      try {
+        yield await this.headSegments(key, key.split('/'));
+      } catch (err) {
+        if (!(err instanceof StowageError && err.code === 'NOT_FOUND')) throw err; // Deleted while listing.
+      }
+    }
+  }
+
+  async copy(from: string, to: string): Promise<ObjectInfo> {
+    const source = this.safe.segments(from).key;
+    const target = this.safe.segments(to).key;
+    const { info, body } = await this.get(source);
+    const opts: PutOptions = { metadata: info.metadata, size: info.size };
+    if (info.contentType) opts.contentType = info.contentType;
+    if (info.sha256) opts.sha256 = info.sha256;
+    return this.put(target, body, opts);
+  }
+
+  async url(key: string, opts?: UrlOptions): Promise<string> {
+    const { key: valid } = this.safe.segments(key);
+    const options = checkUrlOptions(opts);
+    if (options.expiresIn !== undefined) {
+      throw new StowageError(
+        'NOT_SUPPORTED',
+        'the local adapter cannot sign URLs; serve files with serve() behind your own auth',
+        { key: valid },
+      );
+    }
+    if (options.transform !== undefined)
+      throw new StowageError('NOT_SUPPORTED', 'the local adapter has no transformations', { key: valid });
+    if (this.baseUrl === undefined) {
+      throw new StowageError(
+        'NOT_SUPPORTED',
+        'LocalStorage has no baseUrl: pass { baseUrl: "/files" } where serve() is mounted',
+        { key: valid },
+      );
+    }
+    const url = `${this.baseUrl}/${encodeKeyPath(valid)}`;
+    if (!options.download) return url;
+    return `${url}?download=${options.download === true ? '1' : encodeURIComponent(options.download)}`;
+  }
+
+  /** Deletes temp files left by a crashed process that are older than `olderThanMs` (default 1 h). */
+  async sweepTemp(olderThanMs = 3_600_000): Promise<number> {
+    const root = await this.safe.real();
+    return sweepDir(root, Date.now() - olderThanMs);
+  }
+
+  private async headSegments(valid: string, segments: string[]): Promise<ObjectInfo> {
+    const dir = await this.safe.dirForRead(segments);
+    if (!dir) throw notFound(valid);
+    const dataPath = join(dir, segments.at(-1)!);
+    try {
+      const st = await lstat(dataPath);
+      if (!st.isFile()) throw notFound(valid);
+      return this.infoFrom(valid, st, await readSidecar(dataPath, st.ino, st.size));
+    } catch (err) {
+      throw mapFsError(err, valid, 'reading');
+    }
+  }
+
+  private infoFrom(
+    key: string,
+    st: { size: number; mtime: Date; mtimeMs: number },
+    record?: SidecarRecord,
+  ): ObjectInfo {
+    const info: ObjectInfo = {
+      key,
+      size: st.size,
+      lastModified: st.mtime,
+      metadata: record ? { ...record.metadata } : {},
+      etag: record
+        ? etagFromSha256(record.sha256)
+        : `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+    };
+    const contentType = record?.contentType ?? guessType(key);
+    if (contentType) info.contentType = contentType;
+    if (record) info.sha256 = record.sha256;
+    return info;
+  }
+
+  private async pruneEmptyDirs(dir: string): Promise<void> {
+    const root = await this.safe.real();
+    let current = dir;
+    while (current !== root && current.startsWith(root)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // Not empty (or gone): stop climbing.
+      }
+      current = dirname(current);
+    }
+  }
+}
+
+function guessType(key: string): string | undefined {
+  return mime.lookup(key) || undefined;
+}
+
+function notFound(key: string): StowageError {
+  return new StowageError('NOT_FOUND', `no object at key "${key}"`, { key });
+}
+
+function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (err as Error)?.name === 'AbortError';
+}
+
+/** fsync through a fresh descriptor: it flushes the file's data whichever descriptor wrote it. */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync the directory so the rename itself survives a crash. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close();
+}
+
+async function sweepDir(dir: string, before: number): Promise<number> {
+  let removed = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removed += await sweepDir(path, before);
+    else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+      const st = await stat(path).catch(() => undefined);
+      if (
+        st &&
+        st.mtimeMs < before &&
+        (await unlink(path).then(
+          () => true,
+          () => false,
+        ))
+      )
+        removed++;
+    }
+  }
+  return removed;
+}
+
+export { sidecarPath };

@@ -1,0 +1,190 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  checkOptionsObject,
+  checkPutOptions,
+  checkRange,
+  checkUrlOptions,
+  invalidArg,
+  resolveRange,
+} from '../../src/args.js';
+import { toReadable } from '../../src/body.js';
+import { isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
+import { DigestStream, verifyDigest } from '../../src/integrity.js';
+import { encodeKeyPath, validateKey, validatePrefix } from '../../src/keys.js';
+import { compareKeys, etagFromSha256 } from '../../src/ordering.js';
+import type {
+  Body,
+  Capabilities,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  PutOptions,
+  Storage,
+  UrlOptions,
+} from '../../src/types.js';
+
+export interface MemoryStorageOptions {
+  /** Base URL that url() builds on; defaults to "memory://". */
+  baseUrl?: string;
+}
+
+interface Entry {
+  data: Buffer;
+  info: ObjectInfo;
+}
+
+/**
+ * Objects in a Map, for your own tests (`memory://`). Same contract and
+ * same checks as every other adapter; nothing survives the process.
+ */
+export class MemoryStorage implements Storage {
+  readonly name = 'memory';
+  readonly capabilities: Capabilities = {
+    rangeReads: true,
+    copy: true,
+    signedUrls: false,
+    presignUpload: false,
+    metadata: true,
+    contentType: true,
+    sortedList: true,
+    maxObjectSize: 2 ** 31 - 1,
+    keyIsAlsoPrefix: true,
+  };
+  private readonly objects = new Map<string, Entry>();
+  private readonly baseUrl: string;
+
+  constructor(options: MemoryStorageOptions = {}) {
+    checkOptionsObject(options, 'MemoryStorage options');
+    this.baseUrl = (options.baseUrl ?? 'memory://').replace(/\/+$/, '');
+  }
+
+  /** Number of stored objects (handy in tests). */
+  get size(): number {
+    return this.objects.size;
+  }
+
+  async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
+    const valid = validateKey(key);
+    const options = checkPutOptions(opts);
+    const { stream } = toReadable(body);
+    const chunks: Buffer[] = [];
+    const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
+    try {
+      throwIfAborted(options.signal, valid);
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
+      const actual = digest.digest();
+      verifyDigest(actual, options, `"${valid}"`);
+      throwIfAborted(options.signal, valid);
+      const data = Buffer.concat(chunks);
+      const info: ObjectInfo = {
+        key: valid,
+        size: data.length,
+        etag: etagFromSha256(actual.sha256),
+        lastModified: new Date(),
+        metadata: { ...(options.metadata ?? {}) },
+        sha256: actual.sha256,
+      };
+      if (options.contentType) info.contentType = options.contentType;
+      this.objects.set(valid, { data, info });
+      return cloneInfo(info);
+    } catch (err) {
+      stream.destroy();
+      if (err instanceof StowageError) throw err;
+      if (isAbortError(err))
+        throw new StowageError('ABORTED', `write of "${valid}" was aborted`, { cause: err, key: valid });
+      throw new StowageError(
+        'ABORTED',
+        `write of "${valid}" aborted: the body stream failed (${(err as Error)?.message})`,
+        {
+          cause: err,
+          key: valid,
+        },
+      );
+    }
+  }
+
+  async get(key: string, opts?: GetOptions): Promise<GetResult> {
+    const valid = validateKey(key);
+    checkOptionsObject(opts, 'get options');
+    const range = checkRange(opts?.range);
+    throwIfAborted(opts?.signal, valid);
+    const entry = this.entry(valid);
+    if (!range) return { info: cloneInfo(entry.info), body: Readable.from(chunked(entry.data)) };
+    const resolved = resolveRange(range, entry.data.length, valid);
+    const slice = entry.data.subarray(resolved.start, resolved.end + 1);
+    return { info: cloneInfo(entry.info), body: Readable.from(chunked(slice)), range: resolved };
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    return cloneInfo(this.entry(validateKey(key)).info);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(validateKey(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(validateKey(key));
+  }
+
+  async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
+    const validPrefix = validatePrefix(prefix);
+    checkOptionsObject(opts, 'list options');
+    const startAfter = opts?.startAfter;
+    if (startAfter !== undefined && typeof startAfter !== 'string')
+      throw invalidArg('options.startAfter must be a string');
+    const keys = [...this.objects.keys()]
+      .filter(
+        (k) => k.startsWith(validPrefix) && (startAfter === undefined || compareKeys(k, startAfter) > 0),
+      )
+      .sort(compareKeys);
+    for (const key of keys) {
+      throwIfAborted(opts?.signal);
+      const entry = this.objects.get(key);
+      if (entry) yield cloneInfo(entry.info);
+    }
+  }
+
+  async copy(from: string, to: string): Promise<ObjectInfo> {
+    const sourceKey = validateKey(from, 'from');
+    const target = validateKey(to, 'to');
+    const source = this.entry(sourceKey);
+    const info: ObjectInfo = { ...cloneInfo(source.info), key: target, lastModified: new Date() };
+    this.objects.set(target, { data: source.data, info });
+    return cloneInfo(info);
+  }
+
+  async url(key: string, opts?: UrlOptions): Promise<string> {
+    const valid = validateKey(key);
+    const options = checkUrlOptions(opts);
+    if (options.expiresIn !== undefined || options.transform !== undefined) {
+      throw new StowageError('NOT_SUPPORTED', 'the memory adapter cannot sign or transform URLs', {
+        key: valid,
+      });
+    }
+    return `${this.baseUrl}/${encodeKeyPath(valid)}`;
+  }
+
+  private entry(key: string): Entry {
+    const entry = this.objects.get(key);
+    if (!entry) throw new StowageError('NOT_FOUND', `no object at key "${key}"`, { key });
+    return entry;
+  }
+}
+
+function cloneInfo(info: ObjectInfo): ObjectInfo {
+  return { ...info, metadata: { ...info.metadata } };
+}
+
+/** Streams big buffers in 64 KiB slices, like a file would arrive. */
+function* chunked(data: Buffer): Generator<Buffer> {
+  for (let i = 0; i < data.length; i += 65_536) yield data.subarray(i, i + 65_536);
+}

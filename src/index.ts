@@ -1,0 +1,45 @@
+export { readAll, toReadable } from './body.js';
+export {
+  type CloudinaryConfig,
+  DEFAULT_LOCAL_ROOT,
+  type LocalConfig,
+  parseStorageUrl,
+  type ResolvedConfig,
+  resolveStorageConfig,
+  type S3Config,
+  type StorageConfig,
+} from './config.js';
+export { createStorage } from './create-storage.js';
+export {
+  type ErrorCode,
+  isStowageError,
+  StowageError,
+  type StowageErrorOptions,
+  statusOf,
+} from './errors.js';
+export {
+  type Digest,
+  DigestStream,
+  digestFile,
+  normaliseSha256,
+  sha256Of,
+  verifyDigest,
+} from './integrity.js';
+export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './keys.js';
+export { type Logger, setLogger } from './log.js';
+export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './platform.js';
+export { redact, registerSecret } from './redact.js';
+export type {
+  Body,
+  ByteRange,
+  Capabilities,
+  DirectUpload,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  PresignUploadOptions,
+  PutOptions,
+  Storage,
+  UrlOptions,
+} from './types.js';

@@ -1,0 +1,125 @@
+import type { Readable } from 'node:stream';
+
+/** What put() accepts. Length may be unknown. */
+export type Body = Readable | Uint8Array | string | AsyncIterable<Uint8Array | string>;
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag?: string;
+  contentType?: string;
+  lastModified?: Date;
+  /** User metadata: lower-case ASCII keys, string values. */
+  metadata: Record<string, string>;
+  /** Hex sha256 of the content, where the backend knows it. */
+  sha256?: string;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive; omitted means to the end. */
+  end?: number;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** Known length in bytes; the write fails if the body differs. */
+  size?: number;
+  /** Expected hex sha256; the write fails with CHECKSUM_MISMATCH and stores nothing if it differs. */
+  sha256?: string;
+  /** Fail with TOO_LARGE (and store nothing) once the body exceeds this many bytes. */
+  maxSize?: number;
+  cacheControl?: string;
+  contentDisposition?: string;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+  signal?: AbortSignal;
+}
+
+export interface GetResult {
+  info: ObjectInfo;
+  body: Readable;
+  /** The inclusive range actually returned, when a range was asked for. */
+  range?: { start: number; end: number };
+}
+
+export interface ListOptions {
+  /** Entries fetched per backend request (pages under the hood). */
+  pageSize?: number;
+  /** Resume a listing after this key (exclusive). */
+  startAfter?: string;
+  signal?: AbortSignal;
+}
+
+export interface UrlOptions {
+  /** Seconds the URL stays valid; asks for a signed URL. */
+  expiresIn?: number;
+  /** Ask the browser to download: true, or the file name to offer. */
+  download?: boolean | string;
+  /** Backend-specific transformation (Cloudinary). */
+  transform?: Record<string, unknown> | string;
+}
+
+export interface PresignUploadOptions {
+  /** Largest accepted upload in bytes (enforced by the backend where it can). */
+  maxSize: number;
+  /** Exact content type, or a prefix ending in "/" such as "image/". */
+  contentType?: string;
+  /** Seconds the upload grant stays valid (default 600). */
+  expiresIn?: number;
+  metadata?: Record<string, string>;
+}
+
+/** Everything a browser needs to upload straight to the backend. */
+export interface DirectUpload {
+  key: string;
+  method: 'POST' | 'PUT';
+  url: string;
+  /** Form fields to send before the file (POST), in order. */
+  fields: Record<string, string>;
+  /** Name of the form field that carries the file (POST). */
+  fileField: string;
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+/** What a backend really cannot do, declared rather than faked or skipped. */
+export interface Capabilities {
+  rangeReads: boolean;
+  copy: boolean;
+  signedUrls: boolean;
+  presignUpload: boolean;
+  /** User metadata round-trips. */
+  metadata: boolean;
+  /** Content type given at put() round-trips exactly. */
+  contentType: boolean;
+  /** list() returns keys in lexicographic (UTF-8 byte) order. */
+  sortedList: boolean;
+  /** Largest single object, in bytes (Infinity when unbounded). */
+  maxObjectSize: number;
+  /** A key can be both an object and a prefix of others ("a" and "a/b"). */
+  keyIsAlsoPrefix: boolean;
+}
+
+/** The contract every adapter implements. */
+export interface Storage {
+  /** Adapter name for logs: "local", "memory", "s3", "cloudinary". */
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo>;
+  get(key: string, opts?: GetOptions): Promise<GetResult>;
+  /** Throws NOT_FOUND when missing. */
+  head(key: string): Promise<ObjectInfo>;
+  exists(key: string): Promise<boolean>;
+  /** Idempotent: deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+  list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  copy(from: string, to: string): Promise<ObjectInfo>;
+  url(key: string, opts?: UrlOptions): Promise<string>;
+  presignUpload?(key: string, opts: PresignUploadOptions): Promise<DirectUpload>;
+}

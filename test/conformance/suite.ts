@@ -1,0 +1,437 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StowageError } from '../../src/errors.js';
+import type { ObjectInfo, Storage } from '../../src/types.js';
+import {
+  collect,
+  expectCode,
+  failingStream,
+  randomData,
+  sha256,
+  stallingStream,
+  unknownLength,
+} from '../helpers/streams.js';
+import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from './hostile-keys.js';
+
+/** What an adapter's test file hands the suite. */
+export interface ConformanceHarness {
+  storage: Storage;
+  /**
+   * Raw entries the backend holds that are not finished objects: temp files,
+   * staging keys, unfinished multipart uploads. Must be empty after every
+   * failed or aborted write.
+   */
+  leftovers(): Promise<string[]>;
+  /** Stops servers, removes temp dirs. */
+  close?(): Promise<void>;
+}
+
+export interface ConformanceOptions {
+  /** Size of the big-object case; 10 MB+ by default. */
+  bigSize?: number;
+}
+
+/**
+ * The one suite every adapter passes. Each adapter's test file calls this
+ * with a factory; differences a backend really has come from
+ * `storage.capabilities`, never from skipping.
+ */
+export function runConformance(
+  adapter: string,
+  factory: () => Promise<ConformanceHarness>,
+  options: ConformanceOptions = {},
+): void {
+  describe(`Storage conformance: ${adapter}`, () => {
+    let h: ConformanceHarness;
+    let s: Storage;
+    // Every run writes under its own prefix, so live backends can be shared.
+    const base = `conformance-${randomUUID().slice(0, 8)}`;
+    const k = (name: string) => `${base}/${name}`;
+
+    beforeAll(async () => {
+      h = await factory();
+      s = h.storage;
+    });
+    afterAll(async () => {
+      for await (const info of s.list(`${base}/`)) await s.delete(info.key);
+      await h.close?.();
+    });
+
+    async function roundTrip(
+      key: string,
+      body: Parameters<Storage['put']>[1],
+      expected: Buffer,
+    ): Promise<ObjectInfo> {
+      const info = await s.put(key, body);
+      expect(info.key).toBe(key);
+      expect(info.size).toBe(expected.length);
+      if (info.sha256 !== undefined) expect(info.sha256).toBe(sha256(expected));
+      const { info: got, body: stream } = await s.get(key);
+      const data = await collect(stream);
+      expect(data.length).toBe(expected.length);
+      expect(sha256(data)).toBe(sha256(expected));
+      expect(got.size).toBe(expected.length);
+      return info;
+    }
+
+    describe('bodies', () => {
+      it('stores a Buffer', async () => {
+        const data = randomData(1000);
+        await roundTrip(k('bodies/buffer.bin'), data, data);
+      });
+      it('stores a Uint8Array that is a view into a larger buffer', async () => {
+        const backing = randomData(100);
+        const view = new Uint8Array(backing.buffer, backing.byteOffset + 10, 50);
+        await roundTrip(k('bodies/view.bin'), view, Buffer.from(view));
+      });
+      it('stores a string as UTF-8', async () => {
+        const text = 'héllo wörld — ünïcode ✓';
+        await roundTrip(k('bodies/string.txt'), text, Buffer.from(text, 'utf8'));
+      });
+      it('stores a Readable stream', async () => {
+        const data = randomData(300_000);
+        await roundTrip(k('bodies/readable.bin'), Readable.from(unknownLength(data)), data);
+      });
+      it('stores an async iterable of unknown length', async () => {
+        const data = randomData(200_001);
+        await roundTrip(k('bodies/iterable.bin'), unknownLength(data, 7_777), data);
+      });
+      it('stores a web ReadableStream', async () => {
+        const data = randomData(5_000);
+        const web = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(data));
+            controller.close();
+          },
+        });
+        await roundTrip(k('bodies/web.bin'), web as never, data);
+      });
+      it('stores 0 bytes, from a buffer and from an empty stream', async () => {
+        await roundTrip(k('bodies/empty-buffer'), Buffer.alloc(0), Buffer.alloc(0));
+        await roundTrip(k('bodies/empty-stream'), Readable.from([]), Buffer.alloc(0));
+        expect((await s.head(k('bodies/empty-stream'))).size).toBe(0);
+      });
+      it('stores 1 byte', async () => {
+        await roundTrip(k('bodies/one'), Buffer.from([0xff]), Buffer.from([0xff]));
+      });
+      it('streams a 10 MB+ object of unknown length and reads it back intact', async () => {
+        const data = randomData(options.bigSize ?? 10 * 1024 * 1024 + 12_345);
+        await roundTrip(k('bodies/big.bin'), unknownLength(data), data);
+      });
+      it('overwrites an existing key with the new content', async () => {
+        await s.put(k('bodies/over.txt'), 'first version, longer');
+        await roundTrip(k('bodies/over.txt'), 'second', Buffer.from('second'));
+      });
+      it('rejects a body of the wrong type with INVALID_ARGUMENT', async () => {
+        await expectCode(s.put(k('bodies/bad'), 42 as never), 'INVALID_ARGUMENT');
+        await expectCode(s.put(k('bodies/bad'), null as never), 'INVALID_ARGUMENT');
+        await expectCode(s.put(k('bodies/bad'), { not: 'a body' } as never), 'INVALID_ARGUMENT');
+        expect(await s.exists(k('bodies/bad'))).toBe(false);
+      });
+    });
+
+    describe('range reads', () => {
+      const data = randomData(10_000);
+      const key = k('range/data.bin');
+      beforeAll(async () => {
+        await s.put(key, data);
+      });
+
+      it('declares range support', () => {
+        expect(typeof s.capabilities.rangeReads).toBe('boolean');
+      });
+      it('reads a closed range', async () => {
+        if (!s.capabilities.rangeReads)
+          return expectCode(s.get(key, { range: { start: 1, end: 2 } }), 'NOT_SUPPORTED');
+        const { body, range, info } = await s.get(key, { range: { start: 100, end: 1099 } });
+        expect(Buffer.compare(await collect(body), data.subarray(100, 1100))).toBe(0);
+        expect(range).toEqual({ start: 100, end: 1099 });
+        expect(info.size).toBe(data.length);
+      });
+      it('reads an open-ended range', async () => {
+        if (!s.capabilities.rangeReads)
+          return expectCode(s.get(key, { range: { start: 1 } }), 'NOT_SUPPORTED');
+        const { body, range } = await s.get(key, { range: { start: 9_990 } });
+        expect(Buffer.compare(await collect(body), data.subarray(9_990))).toBe(0);
+        expect(range).toEqual({ start: 9_990, end: 9_999 });
+      });
+      it('reads a single byte and clamps an end past the size', async () => {
+        if (!s.capabilities.rangeReads)
+          return expectCode(s.get(key, { range: { start: 0, end: 0 } }), 'NOT_SUPPORTED');
+        expect(await collect((await s.get(key, { range: { start: 0, end: 0 } })).body)).toEqual(
+          data.subarray(0, 1),
+        );
+        const tail = await s.get(key, { range: { start: 9_999, end: 50_000 } });
+        expect(await collect(tail.body)).toEqual(data.subarray(9_999));
+        expect(tail.range).toEqual({ start: 9_999, end: 9_999 });
+      });
+      it('rejects a range that starts past the end with INVALID_RANGE', async () => {
+        if (!s.capabilities.rangeReads)
+          return expectCode(s.get(key, { range: { start: 10_000 } }), 'NOT_SUPPORTED');
+        await expectCode(s.get(key, { range: { start: 10_000 } }), 'INVALID_RANGE');
+        await expectCode(s.get(key, { range: { start: 20_000, end: 30_000 } }), 'INVALID_RANGE');
+      });
+      it('rejects malformed ranges with a clear error', async () => {
+        await expectCode(s.get(key, { range: { start: 10, end: 5 } }), 'INVALID_RANGE');
+        await expectCode(s.get(key, { range: { start: -1 } }), 'INVALID_ARGUMENT');
+        await expectCode(s.get(key, { range: { start: 1.5 } }), 'INVALID_ARGUMENT');
+      });
+    });
+
+    describe('head, exists, delete', () => {
+      it('heads an object with its size and last-modified date', async () => {
+        const key = k('head/a.txt');
+        await s.put(key, 'twelve bytes');
+        const info = await s.head(key);
+        expect(info.key).toBe(key);
+        expect(info.size).toBe(12);
+        if (info.lastModified) expect(info.lastModified).toBeInstanceOf(Date);
+        expect(await s.exists(key)).toBe(true);
+      });
+      it('answers NOT_FOUND for a missing key on head and get, false on exists', async () => {
+        const key = k('head/missing.txt');
+        await expectCode(s.head(key), 'NOT_FOUND');
+        await expectCode(s.get(key), 'NOT_FOUND');
+        expect(await s.exists(key)).toBe(false);
+      });
+      it('deletes idempotently', async () => {
+        const key = k('delete/a.txt');
+        await s.put(key, 'bye');
+        await s.delete(key);
+        expect(await s.exists(key)).toBe(false);
+        await s.delete(key);
+        await s.delete(k('delete/never-existed.txt'));
+        await expectCode(s.head(key), 'NOT_FOUND');
+      });
+      it('deleting one key leaves its neighbours', async () => {
+        await s.put(k('delete/n/1'), '1');
+        await s.put(k('delete/n/2'), '2');
+        await s.delete(k('delete/n/1'));
+        expect(await s.exists(k('delete/n/2'))).toBe(true);
+      });
+    });
+
+    describe('list', () => {
+      const names = [
+        'list/a.txt',
+        'list/b/1.txt',
+        'list/b/2.txt',
+        'list/b-c.txt',
+        'list/ba.txt',
+        'list/c/d/e.txt',
+        'list/z',
+      ];
+      beforeAll(async () => {
+        for (const name of names) await s.put(k(name), name);
+      });
+      const keysOf = async (prefix: string, pageSize?: number, startAfter?: string) => {
+        const out: string[] = [];
+        const opts = { ...(pageSize ? { pageSize } : {}), ...(startAfter ? { startAfter } : {}) };
+        for await (const info of s.list(prefix, opts)) out.push(info.key);
+        return out;
+      };
+      const expected = names.map(k);
+      const sortedBytes = (xs: string[]) =>
+        [...xs].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+
+      it('lists every key under a prefix across several pages', async () => {
+        const listed = await keysOf(`${base}/list/`, 2);
+        if (s.capabilities.sortedList) expect(listed).toEqual(sortedBytes(expected));
+        else expect(sortedBytes(listed)).toEqual(sortedBytes(expected));
+      });
+      it('returns sizes with the keys', async () => {
+        for await (const info of s.list(`${base}/list/b/`))
+          expect(info.size).toBe(info.key.slice(base.length + 1).length);
+      });
+      it('filters by a directory prefix and by a partial name', async () => {
+        expect(sortedBytes(await keysOf(`${base}/list/b/`, 1))).toEqual([
+          k('list/b/1.txt'),
+          k('list/b/2.txt'),
+        ]);
+        expect(sortedBytes(await keysOf(`${base}/list/b`))).toEqual(
+          sortedBytes([k('list/b/1.txt'), k('list/b/2.txt'), k('list/b-c.txt'), k('list/ba.txt')]),
+        );
+        expect(await keysOf(`${base}/list/nothing-here`)).toEqual([]);
+      });
+      it('resumes after a key', async () => {
+        if (!s.capabilities.sortedList) return;
+        const all = sortedBytes(expected);
+        expect(await keysOf(`${base}/list/`, 3, all[2])).toEqual(all.slice(3));
+      });
+      it('rejects a hostile prefix', async () => {
+        await expectCode(async () => {
+          for await (const _ of s.list('../')) void _;
+        }, 'INVALID_KEY');
+      });
+    });
+
+    describe('copy, content type and metadata', () => {
+      it('round-trips content type and user metadata', async () => {
+        const key = k('meta/doc.bin');
+        await s.put(key, 'content', {
+          contentType: 'application/x-stowage-test',
+          metadata: { owner: 'ada', 'Mixed-Case': 'v' },
+        });
+        const info = await s.head(key);
+        if (s.capabilities.contentType) expect(info.contentType).toBe('application/x-stowage-test');
+        if (s.capabilities.metadata) expect(info.metadata).toEqual({ owner: 'ada', 'mixed-case': 'v' });
+        const got = await s.get(key);
+        await collect(got.body);
+        if (s.capabilities.metadata) expect(got.info.metadata).toEqual(info.metadata);
+      });
+      it('rejects metadata that cannot travel in headers', async () => {
+        await expectCode(s.put(k('meta/bad'), 'x', { metadata: { 'bad key!': 'v' } }), 'INVALID_ARGUMENT');
+        await expectCode(s.put(k('meta/bad'), 'x', { metadata: { ok: 'ünicode' } }), 'INVALID_ARGUMENT');
+        await expectCode(s.put(k('meta/bad'), 'x', { metadata: { ok: 1 as never } }), 'INVALID_ARGUMENT');
+        await expectCode(s.put(k('meta/bad'), 'x', { contentType: 'not a type' }), 'INVALID_ARGUMENT');
+        expect(await s.exists(k('meta/bad'))).toBe(false);
+      });
+      it('copies content, type and metadata, leaving the source', async () => {
+        const from = k('copy/src.txt');
+        const to = k('copy/dir/dst.txt');
+        await s.put(from, 'copy me', { contentType: 'text/plain', metadata: { tag: 'x' } });
+        if (!s.capabilities.copy) return void (await expectCode(s.copy(from, to), 'NOT_SUPPORTED'));
+        const info = await s.copy(from, to);
+        expect(info.key).toBe(to);
+        expect(info.size).toBe(7);
+        expect((await collect((await s.get(to)).body)).toString()).toBe('copy me');
+        expect((await collect((await s.get(from)).body)).toString()).toBe('copy me');
+        const head = await s.head(to);
+        if (s.capabilities.contentType) expect(head.contentType).toMatch(/^text\/plain/);
+        if (s.capabilities.metadata) expect(head.metadata).toEqual({ tag: 'x' });
+      });
+      it('copy of a missing key is NOT_FOUND', async () => {
+        await expectCode(
+          s.copy(k('copy/missing'), k('copy/never')),
+          s.capabilities.copy ? 'NOT_FOUND' : 'NOT_SUPPORTED',
+        );
+        expect(await s.exists(k('copy/never'))).toBe(false);
+      });
+    });
+
+    describe('keys', () => {
+      it.each(HOSTILE_KEYS.map((key) => [JSON.stringify(key)?.slice(0, 40) ?? String(key), key]))(
+        'refuses hostile key %s on every operation',
+        async (_label, key) => {
+          const bad = key as string;
+          await expectCode(s.put(bad, 'x'), 'INVALID_KEY');
+          await expectCode(s.get(bad), 'INVALID_KEY');
+          await expectCode(s.head(bad), 'INVALID_KEY');
+          await expectCode(s.exists(bad), 'INVALID_KEY');
+          await expectCode(s.delete(bad), 'INVALID_KEY');
+          await expectCode(s.copy(bad, k('keys/x')), 'INVALID_KEY');
+          await expectCode(s.copy(k('keys/x'), bad), 'INVALID_KEY');
+          await expectCode(s.url(bad), 'INVALID_KEY');
+        },
+      );
+      it('round-trips odd but legal keys exactly, and lists them', async () => {
+        for (const name of ODD_LEGAL_KEYS) {
+          const key = k(`odd/${name}`);
+          await s.put(key, name);
+          expect((await collect((await s.get(key)).body)).toString()).toBe(name);
+          expect((await s.head(key)).key).toBe(key);
+        }
+        const listed: string[] = [];
+        for await (const info of s.list(`${base}/odd/`)) listed.push(info.key);
+        expect(listed.sort()).toEqual(ODD_LEGAL_KEYS.map((n) => k(`odd/${n}`)).sort());
+      });
+      it('normalises keys to NFC', async () => {
+        const decomposed = k('nfc/cafe\u0301.txt');
+        const composed = k('nfc/caf\u00e9.txt');
+        const info = await s.put(decomposed, 'nfc');
+        expect(info.key).toBe(composed);
+        expect((await collect((await s.get(composed)).body)).toString()).toBe('nfc');
+      });
+      it('error messages do not echo a 10 KB key', async () => {
+        const err = await expectCode(s.put('k'.repeat(10_000), 'x'), 'INVALID_KEY');
+        expect(err.message.length).toBeLessThan(400);
+      });
+    });
+
+    describe('failed writes lose nothing', () => {
+      it('a body stream that errors midway leaves the previous object and no leftovers', async () => {
+        const key = k('fail/stream.txt');
+        await s.put(key, 'previous');
+        const err = await s.put(key, failingStream(300_000)).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StowageError);
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('a failed write to a new key leaves no object', async () => {
+        const key = k('fail/new.txt');
+        await expect(s.put(key, failingStream(100_000))).rejects.toBeInstanceOf(StowageError);
+        expect(await s.exists(key)).toBe(false);
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('an AbortSignal fired mid-write aborts it and keeps the previous object', async () => {
+        const key = k('fail/abort.txt');
+        await s.put(key, 'previous');
+        const controller = new AbortController();
+        const pending = s.put(key, stallingStream(200_000), { signal: controller.signal });
+        setTimeout(() => controller.abort(), 100);
+        await expectCode(pending, 'ABORTED');
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('an already-aborted signal stores nothing', async () => {
+        const key = k('fail/pre-aborted.txt');
+        await expectCode(s.put(key, 'x', { signal: AbortSignal.abort() }), 'ABORTED');
+        expect(await s.exists(key)).toBe(false);
+      });
+      it('a checksum mismatch stores nothing and keeps the previous object', async () => {
+        const key = k('fail/checksum.txt');
+        await s.put(key, 'previous');
+        await expectCode(s.put(key, 'tampered', { sha256: sha256('original') }), 'CHECKSUM_MISMATCH');
+        await expectCode(s.put(key, 'short', { size: 99 }), 'CHECKSUM_MISMATCH');
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('a matching checksum is accepted', async () => {
+        const info = await s.put(k('fail/ok.txt'), 'original', { sha256: sha256('original'), size: 8 });
+        expect(info.size).toBe(8);
+      });
+      it('going over maxSize mid-stream is TOO_LARGE and keeps the previous object', async () => {
+        const key = k('fail/too-large.bin');
+        await s.put(key, 'previous');
+        await expectCode(s.put(key, unknownLength(randomData(500_000)), { maxSize: 100_000 }), 'TOO_LARGE');
+        await expectCode(s.put(key, randomData(2_000), { maxSize: 1_000 }), 'TOO_LARGE');
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('concurrent writes to one key end with one whole object from one writer', async () => {
+        const key = k('fail/concurrent.bin');
+        const size = 400_000;
+        const writers = [0x31, 0x32, 0x33, 0x34, 0x35].map((byte) =>
+          s.put(key, unknownLength(Buffer.alloc(size, byte), 16_384)),
+        );
+        await Promise.all(writers);
+        const { body, info } = await s.get(key);
+        const data = await collect(body);
+        expect(data.length).toBe(size);
+        expect(new Set(data).size).toBe(1);
+        if (info.sha256 !== undefined) expect(info.sha256).toBe(sha256(data));
+        const head = await s.head(key);
+        if (head.sha256 !== undefined) expect(head.sha256).toBe(sha256(data));
+        expect(await h.leftovers()).toEqual([]);
+      });
+    });
+
+    describe('arguments', () => {
+      it('rejects bad options with INVALID_ARGUMENT naming the option', async () => {
+        const err = await expectCode(s.put(k('args/x'), 'x', { size: -1 }), 'INVALID_ARGUMENT');
+        expect(err.message).toContain('size');
+        await expectCode(s.put(k('args/x'), 'x', { sha256: 'abc' }), 'INVALID_ARGUMENT');
+        await expectCode(s.url(k('args/x'), { expiresIn: -5 }), 'INVALID_ARGUMENT');
+      });
+      it('url() returns a string or says NOT_SUPPORTED, never something else', async () => {
+        await s.put(k('url/a b.txt'), 'u');
+        try {
+          expect(typeof (await s.url(k('url/a b.txt')))).toBe('string');
+        } catch (err) {
+          expect((err as StowageError).code).toBe('NOT_SUPPORTED');
+        }
+      });
+    });
+  });
+}
