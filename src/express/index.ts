@@ -1,0 +1,1 @@
+export { type ErrorHandlerOptions, errorHandler } from './error-handler.js';
