@@ -1,0 +1,169 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
+import { createStorage } from '../../src/create-storage.js';
+import { expectCode } from '../helpers/streams.js';
+
+describe('parseStorageUrl', () => {
+  it('parses file: URLs, relative and absolute', () => {
+    expect(parseStorageUrl('file:./uploads')).toEqual({
+      adapter: 'local',
+      options: { root: resolve('uploads') },
+    });
+    expect(parseStorageUrl('file:///var/data?baseUrl=/files')).toEqual({
+      adapter: 'local',
+      options: { root: '/var/data', baseUrl: '/files' },
+    });
+  });
+  it('parses s3:// URLs with prefix, query settings and credentials', () => {
+    expect(
+      parseStorageUrl(
+        's3://AKID:s3cr3t%2Fkey@my-bucket/some/prefix/?region=eu-west-1&endpoint=http://127.0.0.1:9000&forcePathStyle=true&preset=minio',
+      ),
+    ).toEqual({
+      adapter: 's3',
+      options: {
+        bucket: 'my-bucket',
+        prefix: 'some/prefix',
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+        preset: 'minio',
+        credentials: { accessKeyId: 'AKID', secretAccessKey: 's3cr3t/key' },
+      },
+    });
+  });
+  it('parses cloudinary:// URLs with folder and SDK options', () => {
+    expect(
+      parseStorageUrl('cloudinary://123:abcSECRETxyz@demo/app/uploads?upload_prefix=http://127.0.0.1:1'),
+    ).toEqual({
+      adapter: 'cloudinary',
+      options: {
+        cloudName: 'demo',
+        apiKey: '123',
+        apiSecret: 'abcSECRETxyz',
+        folder: 'app/uploads',
+        options: { upload_prefix: 'http://127.0.0.1:1' },
+      },
+    });
+  });
+  it('parses memory://', () => {
+    expect(parseStorageUrl('memory://')).toEqual({ adapter: 'memory', options: {} });
+  });
+  it('refuses unknown schemes and malformed URLs without echoing secrets', async () => {
+    await expectCode(async () => parseStorageUrl('ftp://x'), 'INVALID_ARGUMENT');
+    await expectCode(async () => parseStorageUrl('nothing'), 'INVALID_ARGUMENT');
+    await expectCode(async () => parseStorageUrl('s3:///prefix-only'), 'INVALID_ARGUMENT');
+    const err = await expectCode(
+      async () => parseStorageUrl('cloudinary://onlykey@cloud'),
+      'INVALID_ARGUMENT',
+    );
+    expect(err.message).not.toContain('onlykey@');
+  });
+});
+
+describe('resolveStorageConfig order', () => {
+  const s3Env = {
+    S3_BUCKET: 'aws-bucket/pre',
+    AWS_ACCESS_KEY_ID: 'AKIAAWS',
+    AWS_SECRET_ACCESS_KEY: 'awssecretvalue',
+    AWS_REGION: 'us-west-2',
+  };
+  const bucketeer = {
+    BUCKETEER_BUCKET_NAME: 'bucketeer-123',
+    BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIABKT',
+    BUCKETEER_AWS_SECRET_ACCESS_KEY: 'bucketeersecret',
+    BUCKETEER_AWS_REGION: 'eu-west-1',
+  };
+  const cloudcube = {
+    CLOUDCUBE_URL: 'https://cloud-cube-eu.s3.amazonaws.com/abc123cube',
+    CLOUDCUBE_ACCESS_KEY_ID: 'AKIACUBE',
+    CLOUDCUBE_SECRET_ACCESS_KEY: 'cubesecretvalue',
+  };
+
+  it('takes the argument first', () => {
+    const c = resolveStorageConfig('memory://', { STOWAGE_URL: 'file:./x', ...bucketeer });
+    expect(c.adapter).toBe('memory');
+    expect(c.source).toBe('argument');
+  });
+  it('then STOWAGE_URL', () => {
+    expect(resolveStorageConfig(undefined, { STOWAGE_URL: 'memory://', ...bucketeer }).source).toBe(
+      'STOWAGE_URL',
+    );
+  });
+  it('then Bucketeer', () => {
+    const c = resolveStorageConfig(undefined, { ...bucketeer, ...cloudcube, ...s3Env });
+    expect(c).toEqual({
+      adapter: 's3',
+      source: 'Bucketeer add-on (BUCKETEER_*)',
+      options: {
+        bucket: 'bucketeer-123',
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIABKT', secretAccessKey: 'bucketeersecret' },
+        preset: 'bucketeer',
+      },
+    });
+  });
+  it('then Cloudcube, with the cube as prefix and the region from the bucket', () => {
+    const c = resolveStorageConfig(undefined, { ...cloudcube, ...s3Env });
+    expect(c.adapter).toBe('s3');
+    expect(c.options).toMatchObject({
+      bucket: 'cloud-cube-eu',
+      prefix: 'abc123cube',
+      region: 'eu-west-1',
+      preset: 'cloudcube',
+    });
+  });
+  it('then CLOUDINARY_URL', () => {
+    const c = resolveStorageConfig(undefined, {
+      CLOUDINARY_URL: 'cloudinary://1:secretsecret@cloud',
+      ...s3Env,
+    });
+    expect(c.adapter).toBe('cloudinary');
+  });
+  it('then AWS_* with S3_BUCKET', () => {
+    const c = resolveStorageConfig(undefined, { ...s3Env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' });
+    expect(c).toEqual({
+      adapter: 's3',
+      source: 'AWS_* with S3_BUCKET',
+      options: {
+        bucket: 'aws-bucket',
+        prefix: 'pre',
+        region: 'us-west-2',
+        endpoint: 'http://127.0.0.1:4569',
+        credentials: { accessKeyId: 'AKIAAWS', secretAccessKey: 'awssecretvalue' },
+      },
+    });
+  });
+  it('else local disk', () => {
+    expect(resolveStorageConfig(undefined, {})).toEqual({
+      adapter: 'local',
+      source: 'default (local disk)',
+      options: { root: resolve('uploads') },
+    });
+  });
+  it('names the missing add-on variable', async () => {
+    const err = await expectCode(
+      async () => resolveStorageConfig(undefined, { BUCKETEER_BUCKET_NAME: 'b' }),
+      'INVALID_ARGUMENT',
+    );
+    expect(err.message).toContain('BUCKETEER_AWS_');
+  });
+  it('refuses an empty argument', async () => {
+    await expectCode(async () => resolveStorageConfig('  ', {}), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('createStorage', () => {
+  it('builds the adapter the configuration names', async () => {
+    const memory = await createStorage('memory://');
+    expect(memory.name).toBe('memory');
+    await memory.put('a.txt', 'x');
+    expect(await memory.exists('a.txt')).toBe(true);
+    const local = await createStorage(undefined, {
+      STOWAGE_URL: 'file:./node_modules/.cache/stowage-test-local',
+      STOWAGE_EPHEMERAL_OK: '1',
+    });
+    expect(local.name).toBe('local');
+  });
+});
