@@ -1,12 +1,12 @@
-// Placeholder until the adapter lands in its own issue.
-import type { CloudinaryConfig } from '../../src/config.js';
-import { StowageError } from '../../src/errors.js';
-import type { Storage } from '../../src/types.js';
-
-export const CloudinaryStorage = class {
-  constructor(_options: CloudinaryConfig) {
-    throw new StowageError('NOT_SUPPORTED', 'the cloudinary adapter is not built yet');
-  }
-} as unknown as new (
-  options: CloudinaryConfig,
-) => Storage;
+/**
+ * `stowage/cloudinary`: the Storage contract over Cloudinary, through the
+ * official `cloudinary` SDK (an optional peer dependency, loaded only here).
+ */
+export { CloudinaryStorage } from './cloudinary-storage.js';
+export {
+  decodePath as decodePublicIdPath,
+  encodePath as encodePublicIdPath,
+  type ResourceType,
+  type Target as CloudinaryTarget,
+} from './public-id.js';
+export type { CloudinaryStorageOptions } from './settings.js';
