@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { StowageError } from '../../errors.js';
+import { DigestStream, normaliseSha256 } from '../../integrity.js';
+import type { ObjectInfo, Storage } from '../../types.js';
+import { cleanOriginalName, finalKeyFor } from '../upload/naming.js';
+import { requireAllowedType, SNIFF_BYTES } from '../upload/sniff.js';
+import { discard, isStagingKey, promote } from '../upload/staging.js';
+import type { ResolvedDirectUploadOptions } from './options.js';
+
+/** A browser upload that passed every check and now sits at its final key. */
+export interface ConfirmedFile {
+  key: string;
+  size: number;
+  /** Hex sha256: verified when the client sent one, else what the backend reports (may be absent). */
+  sha256: string | undefined;
+  contentType: string;
+  originalName: string;
+  url: string | undefined;
+}
+
+/**
+ * Checks a staged upload (size, sniffed type, sha256 when given), moves it
+ * to its final key, and deletes it instead when anything does not conform.
+ */
+export async function confirm(
+  storage: Storage,
+  opts: ResolvedDirectUploadOptions,
+  body: Record<string, unknown>,
+  req: IncomingMessage,
+): Promise<ConfirmedFile> {
+  const stagingKey = body.uploadKey;
+  // Only keys this middleware hands out: confirm must never move an arbitrary object.
+  if (!isStagingKey(stagingKey, opts.stagingPrefix)) {
+    throw new StowageError('INVALID_ARGUMENT', 'uploadKey must be the key returned by the presign endpoint');
+  }
+  const expected = body.sha256 === undefined ? undefined : normaliseSha256(body.sha256, 'sha256');
+  const originalName = cleanOriginalName(body.filename);
+  const info = await headStaged(storage, stagingKey);
+  try {
+    if (info.size > opts.maxFileSize) {
+      throw new StowageError(
+        'TOO_LARGE',
+        `the upload is ${info.size} bytes, over the limit of ${opts.maxFileSize}`,
+      );
+    }
+    const head = await readHead(storage, stagingKey, info.size);
+    const sniffed = await requireAllowedType(head, opts.allowedTypes, 'the upload');
+    const sha256 = expected === undefined ? info.sha256 : await verifySha256(storage, stagingKey, expected);
+    const contentType = sniffed?.mime ?? 'application/octet-stream';
+    const finalKey = await finalKeyFor(opts.key, opts.prefix, {
+      field: 'file',
+      originalName,
+      contentType: sniffed?.mime,
+      extension: sniffed?.ext,
+      fields: {},
+      req,
+    });
+    const moved = await promote(storage, stagingKey, finalKey, {
+      size: info.size,
+      contentType,
+      // The browser chose the staged type; the final object carries the sniffed one.
+      rewrite: info.contentType !== contentType,
+      ...(sha256 ? { sha256 } : {}),
+    });
+    return {
+      key: finalKey,
+      size: moved.size,
+      sha256: sha256 ?? moved.sha256,
+      contentType,
+      originalName,
+      url: await storage.url(finalKey).catch(() => undefined),
+    };
+  } catch (err) {
+    await discard(storage, stagingKey);
+    throw err;
+  }
+}
+
+async function headStaged(storage: Storage, key: string): Promise<ObjectInfo> {
+  try {
+    return await storage.head(key);
+  } catch (err) {
+    if (err instanceof StowageError && err.code === 'NOT_FOUND') {
+      throw new StowageError(
+        'NOT_FOUND',
+        'nothing was uploaded under this uploadKey (or it was already confirmed)',
+      );
+    }
+    throw err;
+  }
+}
+
+/** The first bytes only: a ranged read where the backend has them. */
+async function readHead(storage: Storage, key: string, size: number): Promise<Buffer> {
+  if (size === 0) return Buffer.alloc(0);
+  const end = Math.min(size, SNIFF_BYTES) - 1;
+  const { body } = await storage.get(
+    key,
+    storage.capabilities.rangeReads ? { range: { start: 0, end } } : {},
+  );
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length > end) break;
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, end + 1);
+}
+
+async function verifySha256(storage: Storage, key: string, expected: string): Promise<string> {
+  const { body } = await storage.get(key);
+  const digest = new DigestStream();
+  digest.resume();
+  await pipeline(body as Readable, digest);
+  const actual = digest.digest().sha256;
+  if (actual !== expected) {
+    throw new StowageError('CHECKSUM_MISMATCH', `the upload's sha256 is ${actual}, expected ${expected}`);
+  }
+  return actual;
+}

@@ -1,0 +1,399 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import Busboy from 'busboy';
+import { isAbortError, StowageError } from '../../errors.js';
+import { DigestStream } from '../../integrity.js';
+import { log } from '../../log.js';
+import type { Storage } from '../../types.js';
+import { cleanOriginalName, finalKeyFor } from './naming.js';
+import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
+import { peek } from './peek.js';
+import type { UploadedFile, UploadResult } from './result.js';
+import { requireAllowedType, SNIFF_BYTES } from './sniff.js';
+import { discard, newStagingKey, promote } from './staging.js';
+
+export type Next = (err?: unknown) => void;
+
+/** A file written to its staging key, waiting for the whole request to pass. */
+interface StagedFile {
+  field: string;
+  originalName: string;
+  stagingKey: string;
+  finalKey: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+// An error answer should not wait on a slow backend's cleanup for long; cleanup carries on regardless.
+const ANSWER_WAIT_MS = 2000;
+// How long in-flight writes get to settle on their own after a failure before they are aborted.
+const STORAGE_GRACE_MS = 15_000;
+
+/**
+ * One multipart request: parse, sniff and stream every file to a staging key,
+ * then (only when everything passed) promote them to their final keys.
+ * Any failure aborts in-flight writes, deletes what was staged and answers.
+ */
+export class UploadRequest {
+  /** Fires at the first failure: stops sniffing, naming and waiting. */
+  private readonly stop = new AbortController();
+  /** Fires only when the backend does not settle in-flight writes in time (see cleanup()). */
+  private readonly storageAbort = new AbortController();
+  /** Bodies of in-flight writes: failing them ends each write through its own stream. */
+  private readonly bodies = new Set<DigestStream>();
+  private readonly fields: Record<string, string | string[]> = {};
+  private readonly pending = new Set<Promise<void>>();
+  /** Staging keys that may exist in storage and must go on failure. */
+  private readonly stagingKeys = new Set<string>();
+  private readonly staged: StagedFile[] = [];
+  private readonly promoted: string[] = [];
+  private busboy: Busboy.Busboy | undefined;
+  private failure: StowageError | undefined;
+  private clientGone = false;
+  private answered = false;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly opts: ResolvedUploadOptions,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly next: Next,
+  ) {}
+
+  start(): void {
+    this.req.once('aborted', () => this.onClientGone());
+    this.req.once('error', () => this.onClientGone());
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) this.onClientGone();
+    });
+    if (this.req.readableEnded || (this.req as IncomingMessage & { _body?: boolean })._body === true) {
+      // Waiting for bytes another body parser already took would hang the request.
+      this.fail(
+        malformed('the request body was already read by another body parser mounted before upload()'),
+      );
+      return;
+    }
+    const type = this.req.headers['content-type'] ?? '';
+    if (!/^multipart\/form-data\s*;/i.test(type)) {
+      this.fail(malformed('expected a multipart/form-data request with a boundary'));
+      return;
+    }
+    let busboy: Busboy.Busboy;
+    try {
+      busboy = Busboy({
+        headers: this.req.headers,
+        defParamCharset: 'utf8',
+        limits: {
+          // One byte past the limit so an exactly-at-limit file is not flagged as truncated.
+          fileSize: this.opts.maxFileSize + 1,
+          files: this.opts.maxFiles,
+          fields: this.opts.maxFields,
+          fieldSize: this.opts.maxFieldSize,
+        },
+      });
+    } catch (err) {
+      this.fail(malformed(`malformed multipart request: ${(err as Error).message}`));
+      return;
+    }
+    this.busboy = busboy;
+    busboy.on('field', (name, value, info) => this.onField(name, value, info));
+    busboy.on('file', (field, stream, info) => this.onFile(field, stream, info));
+    busboy.on('filesLimit', () =>
+      this.fail(tooLarge(`more than ${this.opts.maxFiles} files in one request`)),
+    );
+    busboy.on('fieldsLimit', () =>
+      this.fail(tooLarge(`more than ${this.opts.maxFields} fields in one request`)),
+    );
+    busboy.on('error', (err: Error) => this.fail(malformed(`malformed multipart body: ${err.message}`)));
+    busboy.on('close', () => {
+      // Tracked like a write, so a cleanup waits for a promotion in progress.
+      if (!this.failure) this.pending.add(this.finish().catch((err) => this.fail(asUploadError(err))));
+    });
+    this.req.pipe(busboy);
+  }
+
+  private onField(name: string, value: string, info: Busboy.FieldInfo): void {
+    if (this.failure) return;
+    if (info.valueTruncated || info.nameTruncated) {
+      this.fail(tooLarge(`field "${name.slice(0, 80)}" is longer than ${this.opts.maxFieldSize} bytes`));
+      return;
+    }
+    const existing = Object.hasOwn(this.fields, name) ? this.fields[name] : undefined;
+    if (Array.isArray(existing)) existing.push(value);
+    // defineProperty, not assignment: a field named "__proto__" must stay a plain field.
+    else
+      Object.defineProperty(this.fields, name, {
+        value: existing === undefined ? value : [existing, value],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+
+  private onFile(field: string, stream: Readable, info: Busboy.FileInfo): void {
+    // busboy destroys the part with an error when we stop parsing; the failure is already handled.
+    stream.on('error', () => undefined);
+    if (this.failure) {
+      stream.resume();
+      return;
+    }
+    if (this.opts.fileFields && !this.opts.fileFields.includes(field)) {
+      stream.resume();
+      this.fail(malformed(`unexpected file field "${field.slice(0, 80)}"`));
+      return;
+    }
+    // busboy truncates at the limit and goes on quietly: make that a failure, even mid-sniff.
+    stream.once('limit', () =>
+      this.fail(
+        tooLarge(`file in field "${field.slice(0, 80)}" is larger than ${this.opts.maxFileSize} bytes`),
+      ),
+    );
+    const task = this.stageFile(field, stream, info).catch((err) => {
+      stream.unpipe();
+      stream.resume();
+      this.fail(asUploadError(err));
+    });
+    this.pending.add(task);
+  }
+
+  private async stageFile(field: string, stream: Readable, info: Busboy.FileInfo): Promise<void> {
+    const signal = this.stop.signal;
+    const originalName = cleanOriginalName(info.filename);
+    const { head, ended } = await peek(stream, SNIFF_BYTES, signal);
+    // A browser form with an empty file input sends a nameless, empty part: not a file.
+    if (ended && head.length === 0 && originalName === '') return;
+    const label = `file "${originalName.slice(0, 80)}" in field "${field.slice(0, 80)}"`;
+    const sniffed = await requireAllowedType(head, this.opts.allowedTypes, label);
+    const contentType = sniffed?.mime ?? 'application/octet-stream';
+    const finalKey = await finalKeyFor(this.opts.key, this.opts.prefix, {
+      field,
+      originalName,
+      contentType: sniffed?.mime,
+      extension: sniffed?.ext,
+      fields: { ...this.fields },
+      req: this.req,
+    });
+    if (signal.aborted) throw signal.reason;
+    const stagingKey = newStagingKey(this.opts.stagingPrefix);
+    this.stagingKeys.add(stagingKey);
+    const digest = new DigestStream({ maxSize: this.opts.maxFileSize, label });
+    // put() reports the digest's errors; this only keeps one raised before put() listens from crashing.
+    digest.on('error', () => undefined);
+    this.bodies.add(digest);
+    digest.write(head);
+    if (ended) digest.end();
+    else stream.pipe(digest);
+    let stored: Awaited<ReturnType<Storage['put']>>;
+    try {
+      stored = await this.storage.put(stagingKey, digest, {
+        maxSize: this.opts.maxFileSize,
+        contentType,
+        signal: this.storageAbort.signal,
+      });
+    } catch (err) {
+      digest.destroy();
+      throw err;
+    } finally {
+      this.bodies.delete(digest);
+    }
+    if ((stream as Readable & { truncated?: boolean }).truncated) {
+      throw tooLarge(`${label} is larger than ${this.opts.maxFileSize} bytes`);
+    }
+    const { size, sha256 } = digest.digest();
+    if (stored.size !== size || (stored.sha256 !== undefined && stored.sha256 !== sha256)) {
+      throw new StowageError('CHECKSUM_MISMATCH', `${label}: storage holds different bytes than were sent`, {
+        status: 503,
+        retryable: true,
+      });
+    }
+    this.staged.push({ field, originalName, stagingKey, finalKey, contentType, size, sha256 });
+  }
+
+  /** Busboy read the whole body: wait for the writes, then promote. */
+  private async finish(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    // busboy can finish before the last bytes of the HTTP body arrive; a client that drops then has not uploaded.
+    await this.requestEnded();
+    if (this.failure) return;
+    const files: UploadedFile[] = [];
+    try {
+      for (const file of this.staged) {
+        if (this.failure) return;
+        await promote(this.storage, file.stagingKey, file.finalKey, {
+          size: file.size,
+          sha256: file.sha256,
+          contentType: file.contentType,
+        });
+        // Only now is the final key ours to roll back; a failed copy left the old object alone.
+        this.promoted.push(file.finalKey);
+        this.stagingKeys.delete(file.stagingKey);
+        files.push({
+          field: file.field,
+          key: file.finalKey,
+          size: file.size,
+          sha256: file.sha256,
+          contentType: file.contentType,
+          originalName: file.originalName,
+          url: await this.urlOf(file.finalKey),
+        });
+      }
+    } catch (err) {
+      this.fail(asUploadError(err));
+      return;
+    }
+    // The client left while we promoted: nobody will learn these keys, so they must not stay.
+    if (this.clientGone || this.failure) {
+      this.fail(this.failure ?? aborted());
+      return;
+    }
+    this.answered = true;
+    const result: UploadResult = { files, fields: this.fields };
+    const req = this.req as IncomingMessage & { stowage?: UploadResult; body?: unknown };
+    req.stowage = result;
+    // Like multer: fields land in req.body, unless a body parser put something real there.
+    if (req.body === undefined || isEmptyPlainObject(req.body)) req.body = this.fields;
+    this.report({ ok: true, files });
+    this.next();
+  }
+
+  private requestEnded(): Promise<void> {
+    if (this.req.complete || this.failure) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.req.off('end', done);
+        this.stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.req.once('end', done);
+      this.stop.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private async urlOf(key: string): Promise<string | undefined> {
+    try {
+      return await this.storage.url(key);
+    } catch {
+      return undefined; // e.g. LocalStorage without a baseUrl: the key is what matters.
+    }
+  }
+
+  private report(outcome: UploadOutcome): void {
+    try {
+      this.opts.onComplete?.(outcome, this.req);
+    } catch (err) {
+      log.warn(`upload() onComplete threw: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  private onClientGone(): void {
+    if (this.answered) return;
+    this.clientGone = true;
+    this.fail(aborted());
+  }
+
+  /** First failure wins: stop reading, abort writes, clean up, answer. */
+  private fail(error: StowageError): void {
+    if (this.failure || this.answered) return;
+    this.failure = error;
+    this.stop.abort(error);
+    // Not the storage signal: a write whose body is complete may already be landing at the backend
+    // (an aborted PutObject can still succeed there). Failing the bodies lets such writes finish,
+    // so the cleanup that follows deletes what they stored instead of racing them.
+    for (const body of this.bodies) body.destroy(error);
+    this.stopParsing();
+    const cleanup = this.cleanup();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ANSWER_WAIT_MS);
+      timer.unref();
+    });
+    void Promise.race([cleanup, waited]).then(() => {
+      clearTimeout(timer);
+      this.answerError(error);
+    });
+    void cleanup.then(() => {
+      this.report({ ok: false, error: this.clientGone ? aborted() : error, files: [] });
+    });
+  }
+
+  private stopParsing(): void {
+    const busboy = this.busboy;
+    if (busboy) {
+      this.req.unpipe(busboy);
+      busboy.removeAllListeners('file');
+      busboy.removeAllListeners('field');
+      busboy.on('error', () => undefined);
+      // Not synchronously: fail() runs inside busboy's own event handlers, which touch state destroy() clears.
+      setImmediate(() => busboy.destroy());
+    }
+    this.drainRequest();
+  }
+
+  /** Keeps reading (and discarding) what the client still sends, up to drainLimit; then cuts it off. */
+  private drainRequest(): void {
+    if (this.req.complete || this.req.destroyed) return;
+    let drained = 0;
+    this.req.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > this.opts.drainLimit) this.cutOff();
+    });
+    this.req.resume();
+  }
+
+  private cutOff(): void {
+    this.req.pause();
+    const destroy = (): void => {
+      this.req.socket?.destroy();
+    };
+    if (this.res.writableFinished) destroy();
+    else {
+      if (!this.res.headersSent) this.res.setHeader('Connection', 'close');
+      this.res.once('finish', destroy);
+    }
+  }
+
+  private async cleanup(): Promise<void> {
+    const settled = Promise.allSettled([...this.pending]);
+    // Backstop for a backend that never settles a write: abort it after a grace period.
+    const timer = setTimeout(() => this.storageAbort.abort(this.failure), STORAGE_GRACE_MS);
+    timer.unref();
+    await settled;
+    clearTimeout(timer);
+    const doomed = [...this.stagingKeys, ...this.promoted];
+    await Promise.all(doomed.map((key) => discard(this.storage, key)));
+  }
+
+  private answerError(error: StowageError): void {
+    if (this.clientGone || this.res.headersSent || this.res.destroyed) return;
+    this.next(error);
+  }
+}
+
+function isEmptyPlainObject(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 0
+  );
+}
+
+function malformed(message: string): StowageError {
+  return new StowageError('INVALID_ARGUMENT', message);
+}
+
+function tooLarge(message: string): StowageError {
+  return new StowageError('TOO_LARGE', message);
+}
+
+function aborted(): StowageError {
+  return new StowageError('ABORTED', 'the client closed the connection before the upload finished');
+}
+
+/** Storage failures surface as 503 so clients retry; our own checks keep their codes. */
+function asUploadError(err: unknown): StowageError {
+  if (err instanceof StowageError) return err;
+  if (isAbortError(err)) return aborted();
+  return new StowageError('UNAVAILABLE', 'storage failed while receiving the upload', { cause: err });
+}
