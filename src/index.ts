@@ -43,3 +43,28 @@ export type {
   Storage,
   UrlOptions,
 } from './types.js';
+export {
+  artifacts,
+  defaultCacheDir,
+  loadArtifacts,
+  loadModel,
+  readiness,
+  type ArtifactsHandle,
+  type ArtifactsStatus,
+  type FileStatus,
+  type LoadArtifactsOptions,
+  type LoaderOptions,
+  type LoadModelOptions,
+  type ModelSource,
+  type RestoredFile,
+} from './loader/index.js';
+export {
+  MANIFEST_FILE,
+  mergeManifests,
+  parseManifest,
+  readManifest,
+  serializeManifest,
+  writeManifest,
+  type Manifest,
+  type ManifestEntry,
+} from './manifest.js';

@@ -1,0 +1,38 @@
+import { statfs } from 'node:fs/promises';
+import { StowageError } from '../errors.js';
+import { formatBytes } from './format.js';
+
+/** A clear error for a full disk, with what to do about it. */
+export function diskError(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new StowageError(
+    'UNAVAILABLE',
+    `no space left on the disk holding ${path}; free space, or set STOWAGE_CACHE_DIR to a larger disk`,
+    { cause: err, retryable: false, status: 507 },
+  );
+}
+
+/** Fails before downloading when the cache's disk cannot hold `needed` bytes plus `reserve`. */
+export async function checkFreeSpace(
+  dir: string,
+  needed: number,
+  reserve: number,
+  label: string,
+): Promise<void> {
+  let free: number;
+  try {
+    const fs = await statfs(dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return; // statfs unsupported here: the write itself will report ENOSPC clearly
+  }
+  if (free - reserve < needed) {
+    const keep = reserve > 0 ? ` while keeping ${formatBytes(reserve)} free` : '';
+    throw new StowageError(
+      'UNAVAILABLE',
+      `not enough disk space for ${label}: it needs ${formatBytes(needed)}${keep}, but ${dir} has ${formatBytes(free)} free; free space, or set STOWAGE_CACHE_DIR to a larger disk`,
+      { retryable: false, status: 507 },
+    );
+  }
+}

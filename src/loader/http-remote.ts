@@ -1,0 +1,194 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isStowageError, StowageError } from '../errors.js';
+import {
+  isStrongEtag,
+  ObjectChangedError,
+  RangeIgnoredError,
+  type Remote,
+  type RemoteBody,
+  type RemoteMeta,
+} from './remote.js';
+
+/** Query parameters that sign a URL rather than name the object (S3, GCS, Azure, CloudFront). */
+const SIGNING_PARAM =
+  /^(x-amz-.*|x-goog-.*|signature|expires|awsaccesskeyid|sig|se|st|sp|sv|sr|spr|skoid|sktid|skt|ske|sks|skv|token|key-pair-id|policy)$/i;
+
+export interface HttpRemoteOptions {
+  headers?: Record<string, string>;
+  /** Milliseconds without a byte before a request is abandoned and retried. */
+  stallTimeout: number;
+}
+
+/**
+ * An object behind a public or presigned http(s) URL, read with node:http
+ * (no extra dependency). Every ranged read carries If-Match (strong ETag)
+ * or If-Unmodified-Since, and every response is checked against the pinned
+ * version, so a replaced object is never mixed into one file.
+ */
+export class HttpRemote implements Remote {
+  readonly label: string;
+  readonly identity: string;
+  private readonly url: URL;
+
+  constructor(
+    url: string,
+    private readonly options: HttpRemoteOptions,
+  ) {
+    this.url = new URL(url);
+    this.label = `${this.url.origin}${this.url.pathname}`;
+    const kept = new URLSearchParams();
+    for (const [k, v] of this.url.searchParams) if (!SIGNING_PARAM.test(k)) kept.append(k, v);
+    const query = kept.toString();
+    this.identity = `http:${this.label}${query ? `?${query}` : ''}`;
+  }
+
+  async probe(signal?: AbortSignal): Promise<RemoteMeta> {
+    const res = await this.request({ Range: 'bytes=0-0' }, signal).catch((err) => {
+      // An empty object has no byte 0: servers answer 416; ask again without a range.
+      if (isStowageError(err, 'INVALID_RANGE')) return this.request({}, signal);
+      throw err;
+    });
+    res.resume();
+    res.destroy();
+    const meta = this.metaOf(res);
+    if (res.statusCode === 206) {
+      const total = parseContentRange(res.headers['content-range'])?.total;
+      if (total === undefined) throw this.protocolError('206 without a usable Content-Range');
+      return { ...meta, size: total, acceptsRanges: true };
+    }
+    const length = Number(res.headers['content-length']);
+    if (!Number.isSafeInteger(length)) {
+      throw new StowageError(
+        'NOT_SUPPORTED',
+        `${this.label}: the server sends neither ranges nor a Content-Length`,
+      );
+    }
+    return { ...meta, size: length, acceptsRanges: false };
+  }
+
+  async open(
+    range: { start: number; end: number } | undefined,
+    pin: RemoteMeta,
+    signal?: AbortSignal,
+  ): Promise<RemoteBody> {
+    const headers: Record<string, string> = {};
+    if (range) headers.Range = `bytes=${range.start}-${range.end}`;
+    if (isStrongEtag(pin.etag)) headers['If-Match'] = pin.etag;
+    else if (pin.lastModified) headers['If-Unmodified-Since'] = pin.lastModified;
+    const res = await this.request(headers, signal);
+    const meta = this.metaOf(res);
+    const changed = describeChange(pin, meta);
+    if (changed) {
+      res.destroy();
+      throw new ObjectChangedError(this.label, changed);
+    }
+    if (range && res.statusCode === 200) {
+      res.destroy();
+      throw new RangeIgnoredError(this.label);
+    }
+    if (res.statusCode === 206) {
+      const served = parseContentRange(res.headers['content-range']);
+      if (!served || !range || served.start !== range.start || served.end !== range.end) {
+        res.destroy();
+        throw this.protocolError('a Content-Range other than the one asked for');
+      }
+      if (served.total !== undefined && served.total !== pin.size) {
+        res.destroy();
+        throw new ObjectChangedError(this.label, `size ${pin.size} became ${served.total}`);
+      }
+      return { body: res, range: { start: served.start, end: served.end } };
+    }
+    return { body: res };
+  }
+
+  private metaOf(res: http.IncomingMessage): RemoteMeta {
+    const meta: RemoteMeta = { size: 0, acceptsRanges: false };
+    const etag = res.headers.etag;
+    if (typeof etag === 'string' && etag) meta.etag = etag;
+    const lastModified = res.headers['last-modified'];
+    if (typeof lastModified === 'string' && lastModified) meta.lastModified = lastModified;
+    return meta;
+  }
+
+  private protocolError(what: string): StowageError {
+    return new StowageError('UNAVAILABLE', `${this.label}: the server sent ${what}`, { retryable: true });
+  }
+
+  /** One GET; resolves with a 200/206 response, throws a mapped StowageError otherwise. */
+  private request(extra: Record<string, string>, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const client = this.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = client.request(
+        this.url,
+        {
+          method: 'GET',
+          headers: { ...this.options.headers, ...extra, 'Accept-Encoding': 'identity' },
+          signal,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status === 200 || status === 206) {
+            res.setTimeout(this.options.stallTimeout, () => res.destroy(this.stalled()));
+            resolve(res);
+            return;
+          }
+          res.resume();
+          reject(this.statusError(status, res.headers['retry-after']));
+        },
+      );
+      req.setTimeout(this.options.stallTimeout, () => req.destroy(this.stalled()));
+      req.on('error', (err) =>
+        reject(
+          signal?.aborted
+            ? new StowageError('ABORTED', `${this.label}: download aborted`, { cause: signal.reason })
+            : new StowageError('UNAVAILABLE', `${this.label}: ${(err as Error).message}`, {
+                cause: err,
+                retryable: true,
+              }),
+        ),
+      );
+      req.end();
+    });
+  }
+
+  private stalled(): StowageError {
+    return new StowageError('UNAVAILABLE', `${this.label}: no data for ${this.options.stallTimeout} ms`, {
+      retryable: true,
+    });
+  }
+
+  private statusError(status: number, retryAfter: string | string[] | undefined): StowageError {
+    const where = `${this.label} answered HTTP ${status}`;
+    if (status === 412) return new ObjectChangedError(this.label, 'precondition failed');
+    if (status === 404 || status === 410) return new StowageError('NOT_FOUND', `${where}: no such object`);
+    if (status === 401 || status === 403) {
+      return new StowageError('ACCESS_DENIED', `${where}: check the URL's credentials or expiry`);
+    }
+    if (status === 416) return new StowageError('INVALID_RANGE', where);
+    const seconds = Number(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    const retryable = status === 408 || status === 429 || status >= 500;
+    return new StowageError(retryable ? 'UNAVAILABLE' : 'INTERNAL', where, {
+      retryable,
+      status: retryable ? 503 : 502,
+      retryAfter: Number.isFinite(seconds) ? seconds : undefined,
+    });
+  }
+}
+
+/** What changed between the pinned version and a response, or undefined when it is the same version. */
+function describeChange(pin: RemoteMeta, got: RemoteMeta): string | undefined {
+  if (pin.etag && got.etag && pin.etag !== got.etag) return `ETag ${pin.etag} became ${got.etag}`;
+  if (pin.lastModified && got.lastModified && pin.lastModified !== got.lastModified) {
+    return `Last-Modified ${pin.lastModified} became ${got.lastModified}`;
+  }
+  return undefined;
+}
+
+export function parseContentRange(
+  header: string | undefined,
+): { start: number; end: number; total: number | undefined } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header?.trim() ?? '');
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === '*' ? undefined : Number(m[3]) };
+}

@@ -1,0 +1,192 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { checkNonNegativeInt, invalidArg } from '../args.js';
+import { createStorage } from '../create-storage.js';
+import { isStowageError, StowageError } from '../errors.js';
+import { digestFile } from '../integrity.js';
+import { log } from '../log.js';
+import {
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestEntry,
+  parseManifest,
+  readManifest,
+} from '../manifest.js';
+import { redactUrl } from '../redact.js';
+import type { Storage } from '../types.js';
+import { enforceCacheCap, ensureBlob } from './blob.js';
+import { BlobCache } from './cache.js';
+import { type LoaderOptions, type ResolvedLoaderOptions, resolveLoaderOptions } from './options.js';
+import { placeBlob, sameFile } from './place.js';
+import { FileProgress } from './progress.js';
+import type { Remote } from './remote.js';
+import { StorageRemote } from './storage-remote.js';
+
+export interface LoadArtifactsOptions extends LoaderOptions {
+  /** Manifest file (relative to root) or a parsed manifest; default stowage.lock.json. */
+  manifest?: string | Manifest;
+  /** App root the manifest paths are relative to (default process.cwd()). */
+  root?: string;
+  /** Where the blobs are: a Storage or a storage URL (default: the manifest's "storage", credentials from the environment). */
+  storage?: Storage | string;
+  /** Files loaded at the same time (default 2). */
+  parallelFiles?: number;
+}
+
+export interface RestoredFile {
+  /** Manifest path, relative to root. */
+  path: string;
+  absolutePath: string;
+  sha256: string;
+  size: number;
+  /** How the file got there: already correct, or from the cache (downloaded or not). */
+  source: 'existing' | 'cache' | 'download';
+}
+
+/**
+ * Restores every file of the manifest to its path under root, through the
+ * cache. A file already at its path with the right content is left alone.
+ */
+export async function loadArtifacts(options: LoadArtifactsOptions = {}): Promise<RestoredFile[]> {
+  return runArtifacts(options, () => undefined);
+}
+
+/** loadArtifacts with a hook that receives each file's progress tracker (for background mode). */
+export async function runArtifacts(
+  options: LoadArtifactsOptions,
+  track: (progress: FileProgress[]) => void,
+): Promise<RestoredFile[]> {
+  if (options.root !== undefined && (typeof options.root !== 'string' || options.root === '')) {
+    throw invalidArg('options.root must be the app directory (a path)');
+  }
+  // The default cache lives in the app's node_modules/.cache, like other build caches.
+  const resolved = resolveLoaderOptions(options, process.env, resolve(options.root ?? process.cwd()));
+  if (
+    options.manifest !== undefined &&
+    typeof options.manifest !== 'string' &&
+    typeof options.manifest !== 'object'
+  ) {
+    throw invalidArg('options.manifest must be a file path or a manifest object');
+  }
+  const root = resolve(options.root ?? process.cwd());
+  const started = Date.now();
+  const manifest =
+    typeof options.manifest === 'object' && options.manifest !== null
+      ? parseManifest(JSON.stringify(options.manifest), 'options.manifest')
+      : await readManifest(resolveIn(root, options.manifest ?? MANIFEST_FILE));
+  const parallel = checkNonNegativeInt(options.parallelFiles, 'options.parallelFiles') ?? 2;
+  const trackers = manifest.files.map((entry) => {
+    const p = new FileProgress(entry.path, resolved);
+    p.total = entry.size;
+    return p;
+  });
+  track(trackers);
+
+  let storage: Promise<Storage> | undefined;
+  const getStorage = () => {
+    storage ??= resolveStorage(options.storage, manifest);
+    return storage;
+  };
+  const results: RestoredFile[] = new Array(manifest.files.length);
+  const queue = [...manifest.files.keys()];
+  let failure: unknown;
+  const missing: number[] = [];
+  const worker = async () => {
+    for (let i = queue.shift(); i !== undefined && failure === undefined; i = queue.shift()) {
+      const entry = manifest.files[i] as ManifestEntry;
+      const progress = trackers[i] as FileProgress;
+      try {
+        results[i] = await restoreOne(entry, root, resolved, progress, getStorage);
+      } catch (err) {
+        progress.error = (err as Error).message;
+        progress.setState('failed');
+        // Offline, list everything the cache lacks in one error rather than the first.
+        if (resolved.offline && isStowageError(err, 'NOT_FOUND')) missing.push(i);
+        else failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel || 1, queue.length)) }, worker));
+  if (failure !== undefined) throw failure;
+  if (missing.length > 0) {
+    throw new StowageError(
+      'NOT_FOUND',
+      `offline mode (STOWAGE_OFFLINE): ${missing.length} file(s) not in the cache ${resolved.cacheDir}: ${missing
+        .sort((a, b) => a - b)
+        .map((i) => manifest.files[i]?.path)
+        .join(', ')}; run once with network access, or unset STOWAGE_OFFLINE`,
+    );
+  }
+  const count = (source: RestoredFile['source']) => results.filter((r) => r.source === source).length;
+  log.info(
+    `artifacts ready: ${results.length} file(s) in ${((Date.now() - started) / 1000).toFixed(1)} s (${count('download')} downloaded, ${count('cache')} from the cache, ${count('existing')} already in place)`,
+  );
+  if (results.some((r) => r.source === 'download')) {
+    await enforceCacheCap(
+      resolved,
+      manifest.files.map((f) => f.sha256),
+    );
+  }
+  return results;
+}
+
+async function restoreOne(
+  entry: ManifestEntry,
+  root: string,
+  options: ResolvedLoaderOptions,
+  progress: FileProgress,
+  getStorage: () => Promise<Storage>,
+): Promise<RestoredFile> {
+  const target = resolveIn(root, entry.path);
+  const base = { path: entry.path, absolutePath: target, sha256: entry.sha256, size: entry.size };
+  progress.setState('checking');
+  const cache = new BlobCache(options.cacheDir);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing?.isFile() && existing.size === entry.size) {
+    // A link to a warm blob is correct by a stat; any other file is hashed once.
+    const linked =
+      (await sameFile(target, cache.blobPath(entry.sha256))) &&
+      (await cache.isWarm(entry.sha256, options.verify, entry.size));
+    if (linked || (await digestFile(target)).sha256 === entry.sha256) {
+      progress.cached = true;
+      progress.bytes = entry.size;
+      progress.setState('ready');
+      return { ...base, source: 'existing' };
+    }
+  }
+  const remote = options.offline ? offlineRemote(entry) : new StorageRemote(await getStorage(), entry.key);
+  const blob = await ensureBlob(remote, { sha256: entry.sha256, size: entry.size }, options, progress);
+  const how = await placeBlob(blob.path, target);
+  if (how === 'copy')
+    log.info(`${entry.path}: copied from the cache (another filesystem; hard link impossible)`);
+  return { ...base, source: blob.downloaded ? 'download' : 'cache' };
+}
+
+/** Offline, the source is never asked: the cache answers (or ensureBlob explains what is missing). */
+function offlineRemote(entry: ManifestEntry): Remote {
+  const refuse = async (): Promise<never> => {
+    throw new StowageError('NOT_FOUND', `offline mode: ${entry.path} cannot be fetched`);
+  };
+  return { label: entry.path, identity: `offline:${entry.key}`, probe: refuse, open: refuse };
+}
+
+async function resolveStorage(given: Storage | string | undefined, manifest: Manifest): Promise<Storage> {
+  if (given !== undefined && typeof given !== 'string') {
+    if (typeof given !== 'object' || typeof given.get !== 'function') {
+      throw invalidArg('options.storage must be a Storage or a storage URL');
+    }
+    return given;
+  }
+  const url = given ?? manifest.storage;
+  log.info(`loading artifacts from ${redactUrl(url)}`);
+  return createStorage(url);
+}
+
+/** A manifest path under root; validateKey already refused "..", this guards absolute inputs too. */
+function resolveIn(root: string, path: string): string {
+  const abs = isAbsolute(path) ? path : resolve(root, path);
+  if (abs !== root && !abs.startsWith(root + sep) && !isAbsolute(path)) {
+    throw invalidArg(`manifest path ${JSON.stringify(path)} escapes the app root`);
+  }
+  return abs;
+}

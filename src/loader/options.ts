@@ -1,0 +1,113 @@
+import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../args.js';
+import { normaliseSha256 } from '../integrity.js';
+import { defaultCacheDir } from './cache.js';
+import type { FileStatus } from './progress.js';
+
+/** Options shared by loadModel(), loadArtifacts() and artifacts(). */
+export interface LoaderOptions {
+  /** Cache directory (default STOWAGE_CACHE_DIR, else node_modules/.cache/stowage under the cwd). */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  /** Attempts per request after the first, on retryable errors and dropped connections (default 5). */
+  retries?: number;
+  /** Parallel range requests per file (default 8). */
+  concurrency?: number;
+  /** Bytes per range request (default 8 MiB); objects up to one part use one request. */
+  partSize?: number;
+  /** 'stat' (default): a warm hit trusts the sidecar record; 'full': re-hash the cached blob. */
+  verify?: 'stat' | 'full';
+  /** Cache only, no network (default: STOWAGE_OFFLINE=1). */
+  offline?: boolean;
+  onProgress?: (status: FileStatus) => void;
+  /** Milliseconds between progress log lines per file (default 5000; 0 = none). */
+  progressInterval?: number;
+  /** Milliseconds without a byte before a connection is dropped and retried (default 30000). */
+  stallTimeout?: number;
+  /** A lock whose heartbeat is older than this many ms belongs to a dead loader (default 20000). */
+  staleLockMs?: number;
+  /** How long to wait for another process loading the same blob, in ms (default 600000). */
+  lockTimeout?: number;
+  /** Bytes to leave free on the cache disk; the free-space check fails before downloading otherwise (default 0). */
+  reserveBytes?: number;
+  /** Extra request headers for http(s) sources (e.g. Authorization; never logged). */
+  headers?: Record<string, string>;
+  /** Cap on the cache's blob bytes: after a download, least recently used unlinked blobs are evicted (default: no cap). */
+  maxCacheBytes?: number;
+}
+
+export interface ResolvedLoaderOptions {
+  cacheDir: string;
+  signal: AbortSignal | undefined;
+  retries: number;
+  concurrency: number;
+  partSize: number;
+  verify: 'stat' | 'full';
+  offline: boolean;
+  onProgress: ((status: FileStatus) => void) | undefined;
+  progressInterval: number;
+  stallTimeout: number;
+  staleLockMs: number;
+  lockTimeout: number;
+  reserveBytes: number;
+  headers: Record<string, string> | undefined;
+  maxCacheBytes: number | undefined;
+}
+
+function positive(value: unknown, what: string, fallback: number): number {
+  const n = checkNonNegativeInt(value, what);
+  if (n === 0) throw invalidArg(`${what} must be at least 1`);
+  return n ?? fallback;
+}
+
+export function resolveLoaderOptions(
+  opts: LoaderOptions | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  appRoot = process.cwd(),
+): ResolvedLoaderOptions {
+  checkOptionsObject(opts, 'loader options');
+  const o = opts ?? {};
+  if (o.cacheDir !== undefined && (typeof o.cacheDir !== 'string' || o.cacheDir === '')) {
+    throw invalidArg('options.cacheDir must be a directory path');
+  }
+  if (o.verify !== undefined && o.verify !== 'stat' && o.verify !== 'full') {
+    throw invalidArg(`options.verify must be 'stat' or 'full', got ${JSON.stringify(o.verify)}`);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw invalidArg('options.onProgress must be a function');
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw invalidArg('options.signal must be an AbortSignal');
+  }
+  checkOptionsObject(o.headers, 'options.headers');
+  return {
+    cacheDir: o.cacheDir ?? defaultCacheDir(env, appRoot),
+    signal: o.signal,
+    retries: checkNonNegativeInt(o.retries, 'options.retries') ?? 5,
+    concurrency: positive(o.concurrency, 'options.concurrency', 8),
+    partSize: positive(o.partSize, 'options.partSize', 8 * 1024 * 1024),
+    verify: o.verify ?? 'stat',
+    offline: o.offline ?? (env.STOWAGE_OFFLINE === '1' || env.STOWAGE_OFFLINE === 'true'),
+    onProgress: o.onProgress,
+    progressInterval: checkNonNegativeInt(o.progressInterval, 'options.progressInterval') ?? 5_000,
+    stallTimeout: positive(o.stallTimeout, 'options.stallTimeout', 30_000),
+    staleLockMs: positive(o.staleLockMs, 'options.staleLockMs', 20_000),
+    lockTimeout: checkNonNegativeInt(o.lockTimeout, 'options.lockTimeout') ?? 600_000,
+    reserveBytes: checkNonNegativeInt(o.reserveBytes, 'options.reserveBytes') ?? 0,
+    headers: o.headers,
+    maxCacheBytes: checkNonNegativeInt(o.maxCacheBytes, 'options.maxCacheBytes'),
+  };
+}
+
+/** What the caller expects the object to be. */
+export interface Expected {
+  sha256?: string;
+  size?: number;
+}
+
+export function checkExpected(sha256: unknown, size: unknown): Expected {
+  const out: Expected = {};
+  if (sha256 !== undefined) out.sha256 = normaliseSha256(sha256, 'options.sha256');
+  const n = checkNonNegativeInt(size, 'options.size');
+  if (n !== undefined) out.size = n;
+  return out;
+}

@@ -1,0 +1,33 @@
+import { LocalStorage } from '../../adapters/local/index.js';
+import type { GetOptions, GetResult, ObjectInfo } from '../../src/types.js';
+
+/** A LocalStorage that counts reads and can hold them until released (a slow store). */
+export class CountingStorage extends LocalStorage {
+  gets = 0;
+  heads = 0;
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => {
+      this.open = resolve;
+    });
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  override async get(key: string, opts?: GetOptions): Promise<GetResult> {
+    this.gets++;
+    await this.gate;
+    return super.get(key, opts);
+  }
+
+  override async head(key: string): Promise<ObjectInfo> {
+    this.heads++;
+    await this.gate;
+    return super.head(key);
+  }
+}

@@ -1,0 +1,54 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setLogger } from '../../src/log.js';
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export async function tempDir(prefix = 'stowage-loader-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Writes by temp + rename: a new inode, so the HTTP server gives it a new ETag. */
+export async function replaceFile(path: string, data: Uint8Array): Promise<void> {
+  const temp = `${path}.new`;
+  await writeFile(temp, data);
+  await rename(temp, path);
+}
+
+export function blob(size: number): { data: Buffer; sha256: string } {
+  const data = randomBytes(size);
+  return { data, sha256: sha256(data) };
+}
+
+/** Captures stowage log lines for assertions. */
+export function captureLogs(): { lines: string[]; restore(): void } {
+  const lines: string[] = [];
+  setLogger({ info: (m) => lines.push(m), warn: (m) => lines.push(m) });
+  return {
+    lines,
+    restore: () => setLogger({ info: (m) => console.log(m), warn: (m) => console.warn(m) }),
+  };
+}
+
+/** Mounts a tmpfs of `size` at dir; false when not permitted (needs root / CAP_SYS_ADMIN). */
+export function mountTmpfs(dir: string, size: string): boolean {
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function unmount(dir: string): void {
+  execFileSync('umount', [dir], { stdio: 'ignore' });
+}
