@@ -1,0 +1,25 @@
+import { setLogger } from '../log.js';
+import { redact } from '../redact.js';
+import { EXIT } from './exit-codes.js';
+import { runCli } from './program.js';
+
+/** Entry of both bins: wires SIGINT to cancellation and the result to the exit code. */
+export async function main(name: 'stowage' | 'migrate-assets'): Promise<void> {
+  // Library log lines go to stderr: stdout carries results (and --json documents) only.
+  setLogger({
+    info: (m) => process.stderr.write(`${m}\n`),
+    warn: (m) => process.stderr.write(`${m}\n`),
+  });
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    controller.abort();
+    // A second Ctrl-C leaves at once.
+    process.once('SIGINT', () => process.exit(EXIT.INTERRUPTED));
+  });
+  try {
+    process.exitCode = await runCli(process.argv.slice(2), { name, signal: controller.signal });
+  } catch (err) {
+    process.stderr.write(`error: ${redact(err instanceof Error ? err.message : String(err))}\n`);
+    process.exitCode = EXIT.FAILURE;
+  }
+}

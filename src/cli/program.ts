@@ -1,0 +1,240 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { isStowageError } from '../errors.js';
+import { EXIT, type ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
+import { parseSize } from './format.js';
+import type { UploadVerification } from './migrate-assets.js';
+import { type CliIO, processIO, Ui } from './ui.js';
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success (verify: everything matches)
+  1    failure (verify: a mismatch)
+  2    usage error (unknown option, missing or invalid argument)
+  3    storage not configured or not reachable (no URL, bad credentials, missing bucket)
+  130  interrupted`;
+
+export interface RunOptions {
+  io?: CliIO;
+  /** Cancels the running command (the bin wires SIGINT to it). */
+  signal?: AbortSignal;
+}
+
+function sizeArg(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined) throw new InvalidArgumentError('expected a size such as 500kB, 1MB or 1048576.');
+  return bytes;
+}
+
+function intArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+const MIGRATE_DESCRIPTION =
+  'move large and asset files out of the slug into object storage, record them in stowage.lock.json and .slugignore';
+
+/** Adds the migrate-assets options and action to `command`. */
+function defineMigrate(command: Command, run: Runner): Command {
+  return command
+    .description(MIGRATE_DESCRIPTION)
+    .argument(
+      '[globs...]',
+      'paths to move (picomatch globs); default: media, model, archive, font and pdf files, and anything >= 1 MB',
+    )
+    .option('--to <storage-url>', 'where to upload (default: $STOWAGE_URL), e.g. s3://bucket/assets')
+    .option('--min-size <size>', 'only files at least this big (with globs: both must match)', sizeArg)
+    .option('--keep-paths', 'use the file paths as keys instead of content-addressed sha256/<ab>/<hash><ext>')
+    .option('--dry-run', 'print the plan and the slug bytes saved; upload and write nothing')
+    .option('--untrack', 'also "git rm --cached" the moved files (they stay on disk)')
+    .option('--concurrency <n>', 'parallel uploads', intArg, 8)
+    .addOption(
+      new Option(
+        '--verify <mode>',
+        'how each upload is checked: head (size and sha256), read-back, or put (trust the checksummed write)',
+      )
+        .choices(['head', 'read-back', 'put'])
+        .default('head'),
+    )
+    .option(
+      '--recheck',
+      'ask storage about every file, even those this machine already uploaded and verified',
+    )
+    .option('--manifest <file>', 'manifest to write or merge', 'stowage.lock.json')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action((globs: string[], opts: Record<string, unknown>) =>
+      run(opts, async (ui, io, signal) => {
+        const { migrateAssets } = await import('./migrate-assets.js');
+        const { renderMigrate } = await import('./render.js');
+        const result = await migrateAssets({
+          cwd: io.cwd,
+          env: io.env,
+          globs,
+          to: opts.to as string | undefined,
+          minSize: opts.minSize as number | undefined,
+          keepPaths: opts.keepPaths === true,
+          dryRun: opts.dryRun === true,
+          untrack: opts.untrack === true,
+          concurrency: opts.concurrency as number,
+          verify: opts.verify as UploadVerification,
+          recheck: opts.recheck === true,
+          manifest: opts.manifest as string,
+          progress: ui.progress(),
+          ...(signal ? { signal } : {}),
+        });
+        if (ui.json) ui.printJson(result);
+        else renderMigrate(ui, result);
+        return EXIT.OK;
+      }),
+    );
+}
+
+type Runner = (
+  opts: Record<string, unknown>,
+  body: (ui: Ui, io: CliIO, signal: AbortSignal | undefined) => Promise<ExitCode>,
+) => Promise<void>;
+
+interface Built {
+  program: Command;
+  exitCode: () => ExitCode;
+}
+
+function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
+  const io = options.io ?? processIO();
+  let code: ExitCode = EXIT.OK;
+  const run: Runner = async (opts, body) => {
+    const ui = new Ui(io, { json: opts.json === true });
+    try {
+      code = await body(ui, io, options.signal);
+    } catch (err) {
+      code = options.signal?.aborted ? EXIT.INTERRUPTED : exitCodeFor(err);
+      const message = err instanceof Error ? err.message : String(err);
+      const errorCode = isStowageError(err) ? err.code : err instanceof Error ? err.name : 'ERROR';
+      if (ui.json) ui.printJson({ ok: false, error: { code: errorCode, message }, exitCode: code });
+      ui.error(isStowageError(err) ? `${message} [${err.code}]` : message);
+    }
+  };
+
+  const program = new Command(name)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+
+  if (name === 'migrate-assets') {
+    defineMigrate(program, run);
+    return { program, exitCode: () => code };
+  }
+
+  program
+    .description('move repo weight to object storage and restore it at boot (stowage CLI)')
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  program
+    .command('analyze')
+    .description('show what the slug would contain, what weighs most, and what to move')
+    .argument('[dir]', 'app directory', '.')
+    .option('--top <n>', 'how many files and folders to list', intArg, 10)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action((dir: string, opts: Record<string, unknown>) =>
+      run(opts, async (ui) => {
+        const { resolve } = await import('node:path');
+        const { stat } = await import('node:fs/promises');
+        const target = resolve(io.cwd, dir);
+        const isDir = await stat(target).then(
+          (s) => s.isDirectory(),
+          () => false,
+        );
+        if (!isDir) throw new UsageError(`analyze: ${dir} is not a directory`);
+        const { analyze } = await import('./analyze.js');
+        const { renderAnalyze } = await import('./render.js');
+        const result = await analyze({
+          dir: resolve(io.cwd, dir),
+          top: opts.top as number,
+          progress: ui.progress(),
+        });
+        if (ui.json) ui.printJson(result);
+        else renderAnalyze(ui, result);
+        return EXIT.OK;
+      }),
+    );
+
+  defineMigrate(program.command('migrate-assets'), run);
+
+  for (const [command, description] of [
+    ['pull', "restore the manifest's files to their paths, verified by sha256"],
+    ['verify', 'check every manifest entry in storage (size, sha256) and the restored local files'],
+  ] as const) {
+    const sub = program
+      .command(command)
+      .description(description)
+      .option('--manifest <file>', 'manifest to read', 'stowage.lock.json')
+      .option('--from <storage-url>', "storage to use instead of the manifest's (e.g. with credentials)")
+      .option('--concurrency <n>', 'parallel transfers', intArg, command === 'pull' ? 4 : 8)
+      .option('--json', 'print the result as JSON');
+    if (command === 'verify') {
+      sub.option('--deep', 'read every object back and hash it, even when storage reports a sha256');
+    }
+    sub.addHelpText('after', EXIT_CODES_HELP).action((opts: Record<string, unknown>) =>
+      run(opts, async (ui) => {
+        const common = {
+          cwd: io.cwd,
+          env: io.env,
+          manifest: opts.manifest as string,
+          concurrency: opts.concurrency as number,
+          progress: ui.progress(),
+          ...(typeof opts.from === 'string' ? { from: opts.from } : {}),
+        };
+        const { renderPull, renderVerify } = await import('./render.js');
+        if (command === 'pull') {
+          const { pull } = await import('./pull.js');
+          const result = await pull({ ...common, ...(options.signal ? { signal: options.signal } : {}) });
+          if (ui.json) ui.printJson(result);
+          else renderPull(ui, result);
+          return EXIT.OK;
+        }
+        const { verify } = await import('./verify.js');
+        const result = await verify({ ...common, deep: opts.deep === true });
+        if (ui.json) ui.printJson(result);
+        else renderVerify(ui, result);
+        return result.ok ? EXIT.OK : EXIT.FAILURE;
+      }),
+    );
+  }
+  return { program, exitCode: () => code };
+}
+
+// Command modules are imported when their command runs: `--help` and
+// `analyze` never load the loader or an adapter.
+
+/**
+ * Runs the CLI with `argv` (the arguments after the program name) and
+ * returns the exit code; never calls process.exit, so tests run it in-process.
+ */
+export async function runCli(
+  argv: string[],
+  options: RunOptions & { name?: 'stowage' | 'migrate-assets' } = {},
+): Promise<ExitCode> {
+  const { program, exitCode } = build(options.name ?? 'stowage', options);
+  if (argv.length === 0 && (options.name ?? 'stowage') === 'stowage') {
+    program.outputHelp();
+    return EXIT.USAGE;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok =
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help';
+      return ok ? EXIT.OK : EXIT.USAGE;
+    }
+    throw err;
+  }
+  return exitCode();
+}

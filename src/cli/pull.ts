@@ -1,0 +1,74 @@
+import { defaultCacheDir, loadArtifacts } from '../loader/index.js';
+import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
+import { type ProgressReporter, silentProgress } from './progress.js';
+
+export interface PullOptions extends ManifestSourceOptions {
+  /** Files restored in parallel (default 4). */
+  concurrency?: number;
+  /** Loader cache (default STOWAGE_CACHE_DIR, else node_modules/.cache/stowage in the app directory). */
+  cacheDir?: string;
+  progress?: ProgressReporter;
+  signal?: AbortSignal;
+}
+
+export interface PulledFile {
+  path: string;
+  size: number;
+  /** "existing": already right on disk; "cache": from the loader cache; "download": fetched now. */
+  source: 'existing' | 'cache' | 'download';
+}
+
+export interface PullResult {
+  storage: string;
+  files: PulledFile[];
+  /** Files written to their path (downloaded or from the cache). */
+  restored: number;
+  restoredBytes: number;
+  downloaded: number;
+  present: number;
+}
+
+/** Restores every file of the manifest to its original path with loadArtifacts(), verified by sha256. */
+export async function pull(options: PullOptions = {}): Promise<PullResult> {
+  const env = options.env ?? process.env;
+  const { cwd, manifest, storage } = await openManifestSource(options);
+  const progress = options.progress ?? silentProgress;
+  const sizes = new Map(manifest.files.map((e) => [e.path, e.size]));
+  const announced = new Set<string>();
+  progress.begin(
+    'pulling',
+    manifest.files.reduce((sum, e) => sum + e.size, 0),
+    manifest.files.length,
+  );
+  let restored: Awaited<ReturnType<typeof loadArtifacts>>;
+  try {
+    restored = await loadArtifacts({
+      root: cwd,
+      manifest,
+      storage,
+      cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
+      parallelFiles: options.concurrency ?? 4,
+      progressInterval: 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (status) => {
+        if (status.state !== 'ready' || announced.has(status.name)) return;
+        announced.add(status.name);
+        progress.fileDone(status.name, sizes.get(status.name) ?? 0, status.cached ? 'present' : 'restored');
+      },
+    });
+  } finally {
+    progress.end();
+  }
+  const files = restored
+    .map((r) => ({ path: r.path, size: r.size, source: r.source }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const written = files.filter((f) => f.source !== 'existing');
+  return {
+    storage: manifest.storage,
+    files,
+    restored: written.length,
+    restoredBytes: written.reduce((sum, f) => sum + f.size, 0),
+    downloaded: files.filter((f) => f.source === 'download').length,
+    present: files.length - written.length,
+  };
+}

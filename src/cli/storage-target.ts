@@ -1,0 +1,95 @@
+import { resolveStorageConfig, type StorageConfig } from '../config.js';
+import { createStorage } from '../create-storage.js';
+import { isStowageError, StowageError } from '../errors.js';
+import { redactUrl } from '../redact.js';
+import type { Storage } from '../types.js';
+import { StorageSetupError, UsageError } from './exit-codes.js';
+
+/**
+ * The storage a command writes to: `--to`, else STOWAGE_URL and the other
+ * variables createStorage() knows. The local-disk fallback is refused:
+ * migrating into the app's own ephemeral disk would lose the files.
+ * Pure: nothing is loaded or contacted until `open()`.
+ */
+export function resolveStorageTarget(
+  to: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { url: string; open: () => Promise<Storage> } {
+  let config: ReturnType<typeof resolveStorageConfig>;
+  try {
+    config = resolveStorageConfig(to, env);
+  } catch (err) {
+    throw new UsageError(`storage URL: ${messageOf(err)}`);
+  }
+  if (to === undefined && config.source.startsWith('default')) {
+    throw new UsageError(
+      'no storage configured: pass --to <storage-url> (e.g. s3://bucket/assets) or set STOWAGE_URL',
+    );
+  }
+  const url = to ?? env.STOWAGE_URL ?? urlOfConfig(config);
+  return { url: manifestUrl(url), open: () => createStorage(to, env) };
+}
+
+/** Removes user and password from a URL; everything else (bucket, prefix, region, endpoint) stays. */
+export function manifestUrl(url: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return redactUrl(url);
+  }
+}
+
+/** A storage URL for configuration that came from add-on or AWS variables. */
+function urlOfConfig(config: StorageConfig): string {
+  switch (config.adapter) {
+    case 's3': {
+      const o = config.options;
+      const query = new URLSearchParams();
+      if (o.region) query.set('region', o.region);
+      if (o.endpoint) query.set('endpoint', o.endpoint);
+      if (o.preset) query.set('preset', o.preset);
+      const q = query.toString();
+      return `s3://${o.bucket}/${o.prefix ?? ''}${q ? `?${q}` : ''}`;
+    }
+    case 'cloudinary':
+      return `cloudinary://${config.options.cloudName}/${config.options.folder ?? ''}`;
+    case 'memory':
+      return 'memory://';
+    case 'local':
+      return `file:${config.options.root}`;
+  }
+}
+
+/**
+ * One cheap request before any work, so that a missing bucket or rejected
+ * credentials fail in the first second with a message saying what to fix.
+ */
+export async function checkStorageAccess(storage: Storage, url: string): Promise<void> {
+  try {
+    for await (const _ of storage.list('', { pageSize: 1 })) break;
+  } catch (err) {
+    const where = `storage ${redactUrl(url)}`;
+    if (isStowageError(err, 'NOT_FOUND')) {
+      throw new StorageSetupError(
+        `${where}: the bucket or container does not exist; create it or fix the URL`,
+      );
+    }
+    if (isStowageError(err, 'ACCESS_DENIED')) {
+      throw new StorageSetupError(
+        `${where}: access denied; check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the URL's user:password) and the bucket policy (${messageOf(err)})`,
+      );
+    }
+    if (isStowageError(err, 'NOT_SUPPORTED')) return;
+    throw new StorageSetupError(`${where}: not reachable (${messageOf(err)})`);
+  }
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof StowageError || err instanceof Error) return err.message;
+  return String(err);
+}
