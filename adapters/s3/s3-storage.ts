@@ -1,0 +1,336 @@
+import { addAbortSignal, type Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import mime from 'mime-types';
+import {
+  checkOptionsObject,
+  checkPutOptions,
+  checkRange,
+  checkUrlOptions,
+  invalidArg,
+} from '../../src/args.js';
+import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { validateKey, validatePrefix } from '../../src/keys.js';
+import type {
+  Body,
+  Capabilities,
+  DirectUpload,
+  GetOptions,
+  GetResult,
+  ListOptions,
+  ObjectInfo,
+  PresignUploadOptions,
+  PutOptions,
+  Storage,
+  UrlOptions,
+} from '../../src/types.js';
+import { buildClient } from './client.js';
+import { copyObject, multipartCopy } from './copy.js';
+import { checkUserMetadata, infoFromHead } from './metadata.js';
+import { type ResolvedS3Options, resolveOptions, type S3StorageOptions } from './options.js';
+import { presignPost } from './presign-upload.js';
+import { putObject } from './put.js';
+import { parseContentRange, trimToRange } from './range.js';
+import { mapS3Error } from './s3-errors.js';
+import { publicUrl, signedGetUrl } from './urls.js';
+
+const MAX_OBJECT_SIZE = 5 * 1024 ** 4; // 5 TiB, S3's limit.
+
+/**
+ * Objects in an S3 bucket (AWS or any S3-compatible store), under an optional
+ * key prefix. Writes stream with bounded memory and never leave a partial
+ * object: a failed or aborted put aborts its multipart upload.
+ */
+export class S3Storage implements Storage {
+  readonly name = 's3';
+  readonly capabilities: Capabilities;
+  /** The SDK client, for what stowage does not cover. */
+  readonly client: S3Client;
+  readonly bucket: string;
+  private readonly options: ResolvedS3Options;
+
+  constructor(options: S3StorageOptions) {
+    this.options = resolveOptions(options);
+    this.client = buildClient(options, this.options);
+    this.bucket = this.options.bucket;
+    this.capabilities = {
+      rangeReads: true,
+      copy: true,
+      signedUrls: true,
+      presignUpload: this.options.preset?.presignedPost ?? true,
+      metadata: true,
+      contentType: true,
+      sortedList: true,
+      maxObjectSize: MAX_OBJECT_SIZE,
+      keyIsAlsoPrefix: true,
+    };
+  }
+
+  async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
+    const valid = validateKey(key);
+    const options = checkPutOptions(opts);
+    checkUserMetadata(options.metadata);
+    const contentType = options.contentType ?? (mime.lookup(valid) || undefined);
+    return putObject(
+      { client: this.client, options: this.options, key: valid, s3Key: this.s3Key(valid) },
+      body,
+      options,
+      contentType,
+    );
+  }
+
+  async get(key: string, opts?: GetOptions): Promise<GetResult> {
+    const valid = validateKey(key);
+    checkOptionsObject(opts, 'get options');
+    const range = checkRange(opts?.range);
+    const signal = opts?.signal;
+    throwIfAborted(signal, valid);
+    let out: GetObjectCommandOutput;
+    try {
+      out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.s3Key(valid),
+          ...(range ? { Range: `bytes=${range.start}-${range.end ?? ''}` } : {}),
+        }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      throw mapS3Error(err, 'reading', valid, signal);
+    }
+    let body = out.Body as Readable;
+    if (signal) addAbortSignal(signal, body);
+    if (!range) return { info: infoFromHead(valid, out), body };
+
+    const got = parseContentRange(out.ContentRange);
+    const size = got?.size ?? out.ContentLength ?? 0;
+    if (range.start >= size) {
+      body.destroy();
+      throw new StowageError(
+        'INVALID_RANGE',
+        `range starts at byte ${range.start} but "${valid}" has ${size} bytes`,
+        {
+          key: valid,
+        },
+      );
+    }
+    const want = { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
+    body = trimToRange(body, got ?? { start: 0, end: size - 1 }, want, valid);
+    return { info: infoFromHead(valid, out, size), body, range: want };
+  }
+
+  async head(key: string): Promise<ObjectInfo> {
+    const valid = validateKey(key);
+    return this.headValid(valid);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.head(key);
+      return true;
+    } catch (err) {
+      if (err instanceof StowageError && err.code === 'NOT_FOUND') return false;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const valid = validateKey(key);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.s3Key(valid) }));
+    } catch (err) {
+      // S3 answers 204 for a missing key; some compatible stores answer 404. Either way: deleted.
+      const name = (err as { name?: string })?.name;
+      if (name === 'NoSuchKey' || name === 'NotFound') return;
+      throw mapS3Error(err, 'deleting', valid);
+    }
+  }
+
+  /**
+   * Deletes many keys with DeleteObjects, 1,000 per request (idempotent like
+   * delete()). Not part of the Storage contract: an S3 extra for cleanups.
+   */
+  async deleteMany(keys: Iterable<string>): Promise<void> {
+    const valid = [...keys].map((key) => validateKey(key));
+    for (let i = 0; i < valid.length; i += 1000) {
+      const batch = valid.slice(i, i + 1000);
+      let out: Awaited<ReturnType<typeof this.deleteBatch>>;
+      try {
+        out = await this.deleteBatch(batch);
+      } catch (err) {
+        throw mapS3Error(err, 'deleting', `${batch.length} keys from ${batch[0]}`);
+      }
+      const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
+      if (failed.length) {
+        const first = failed[0]!;
+        const key = first.Key?.slice(this.options.rootPrefix.length);
+        throw mapS3Error(
+          { name: first.Code, message: first.Message, $metadata: {} },
+          `deleting (${failed.length} of ${batch.length} failed, first)`,
+          key,
+        );
+      }
+    }
+  }
+
+  async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
+    const validPrefix = validatePrefix(prefix);
+    checkOptionsObject(opts, 'list options');
+    const pageSize = opts?.pageSize ?? 1000;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+      throw invalidArg(
+        `options.pageSize must be an integer from 1 to 1000 for S3, got ${String(opts?.pageSize)}`,
+      );
+    }
+    const startAfter = opts?.startAfter;
+    if (startAfter !== undefined && typeof startAfter !== 'string') {
+      throw invalidArg('options.startAfter must be a string (a key)');
+    }
+    const root = this.options.rootPrefix;
+    const signal = opts?.signal;
+    let token: string | undefined;
+    let first = true;
+    while (first || token) {
+      throwIfAborted(signal);
+      let page: Awaited<ReturnType<typeof this.listPage>>;
+      try {
+        page = await this.listPage(
+          root + validPrefix,
+          pageSize,
+          first ? startAfter : undefined,
+          token,
+          signal,
+        );
+      } catch (err) {
+        throw mapS3Error(err, 'listing', validPrefix || '(all keys)', signal);
+      }
+      first = false;
+      for (const entry of page.Contents ?? []) {
+        const key = entry.Key?.slice(root.length);
+        if (!key || !entry.Key?.startsWith(root) || !isValidKey(key)) continue; // Folder markers, foreign keys.
+        const info: ObjectInfo = { key, size: entry.Size ?? 0, metadata: {} };
+        if (entry.ETag) info.etag = entry.ETag;
+        if (entry.LastModified) info.lastModified = entry.LastModified;
+        yield info;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    }
+  }
+
+  async copy(from: string, to: string): Promise<ObjectInfo> {
+    const source = validateKey(from, 'from');
+    const target = validateKey(to, 'to');
+    const info = await this.headValid(source);
+    if (source === target) return info;
+    const copyTarget = {
+      client: this.client,
+      options: this.options,
+      fromS3Key: this.s3Key(source),
+      toS3Key: this.s3Key(target),
+      source: info,
+    };
+    try {
+      const result =
+        info.size > this.options.multipartCopyThreshold
+          ? await multipartCopy(copyTarget)
+          : await copyObject(copyTarget);
+      const copied: ObjectInfo = { ...info, key: target, metadata: { ...info.metadata } };
+      if (result.etag) copied.etag = result.etag;
+      if ('lastModified' in result && result.lastModified instanceof Date)
+        copied.lastModified = result.lastModified;
+      return copied;
+    } catch (err) {
+      throw mapS3Error(err, `copying "${source}" to`, target);
+    }
+  }
+
+  async url(key: string, opts?: UrlOptions): Promise<string> {
+    const valid = validateKey(key);
+    const options = checkUrlOptions(opts);
+    if (options.transform !== undefined) {
+      throw new StowageError('NOT_SUPPORTED', 'S3 has no transformations; drop options.transform', {
+        key: valid,
+      });
+    }
+    if (options.expiresIn === undefined && !options.download)
+      return publicUrl(this.options, this.s3Key(valid));
+    return signedGetUrl(
+      this.client,
+      this.options,
+      this.s3Key(valid),
+      valid,
+      options.expiresIn,
+      options.download,
+    );
+  }
+
+  async presignUpload(key: string, opts: PresignUploadOptions): Promise<DirectUpload> {
+    const valid = validateKey(key);
+    if (!this.capabilities.presignUpload) {
+      throw new StowageError(
+        'NOT_SUPPORTED',
+        `${this.options.preset?.label ?? 'this store'} does not accept browser POST uploads; upload through your server with upload()`,
+        { key: valid },
+      );
+    }
+    return presignPost(this.client, this.options, this.s3Key(valid), valid, opts);
+  }
+
+  private s3Key(key: string): string {
+    return this.options.rootPrefix + key;
+  }
+
+  private async headValid(key: string): Promise<ObjectInfo> {
+    try {
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.s3Key(key) }),
+      );
+      return infoFromHead(key, out);
+    } catch (err) {
+      throw mapS3Error(err, 'reading', key);
+    }
+  }
+
+  private deleteBatch(keys: string[]) {
+    return this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: this.bucket,
+        Delete: { Objects: keys.map((key) => ({ Key: this.s3Key(key) })), Quiet: true },
+      }),
+    );
+  }
+
+  private listPage(
+    prefix: string,
+    pageSize: number,
+    startAfter: string | undefined,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    return this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix || undefined,
+        MaxKeys: pageSize,
+        ...(startAfter ? { StartAfter: this.options.rootPrefix + startAfter } : {}),
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+      { abortSignal: signal },
+    );
+  }
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    return validateKey(key) === key;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,71 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { invalidArg } from '../../src/args.js';
+import { encodeKeyPath } from '../../src/keys.js';
+import { optionalImport } from './optional-import.js';
+import type { ResolvedS3Options } from './options.js';
+
+/** S3's limit for SigV4 presigned URLs: 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+/** Used when a download is asked for without expiresIn: content-disposition needs a signed request. */
+const DEFAULT_DOWNLOAD_SECONDS = 3600;
+
+/**
+ * The unsigned URL of an object: publicBaseUrl (a CDN or the bucket's public
+ * host, mapped to the bucket root) when configured, else the endpoint in
+ * path style or virtual-hosted style as the client addresses it.
+ */
+export function publicUrl(options: ResolvedS3Options, s3Key: string): string {
+  const path = encodeKeyPath(s3Key);
+  if (options.publicBaseUrl) return `${options.publicBaseUrl}/${path}`;
+  const bucket = encodeURIComponent(options.bucket);
+  if (!options.endpoint) {
+    return options.forcePathStyle
+      ? `https://s3.${options.region}.amazonaws.com/${bucket}/${path}`
+      : `https://${bucket}.s3.${options.region}.amazonaws.com/${path}`;
+  }
+  const url = new URL(options.endpoint);
+  const base = url.pathname.replace(/\/+$/, '');
+  if (options.forcePathStyle || bucket.includes('.')) return `${url.origin}${base}/${bucket}/${path}`;
+  return `${url.protocol}//${bucket}.${url.host}${base}/${path}`;
+}
+
+export async function signedGetUrl(
+  client: S3Client,
+  options: ResolvedS3Options,
+  s3Key: string,
+  key: string,
+  expiresIn: number | undefined,
+  download: boolean | string | undefined,
+): Promise<string> {
+  const seconds = Math.ceil(expiresIn ?? DEFAULT_DOWNLOAD_SECONDS);
+  if (seconds > MAX_PRESIGN_SECONDS) {
+    throw invalidArg(`options.expiresIn must be at most ${MAX_PRESIGN_SECONDS} seconds (7 days) for S3`);
+  }
+  const command = new GetObjectCommand({
+    Bucket: options.bucket,
+    Key: s3Key,
+    ...(download ? { ResponseContentDisposition: contentDisposition(download, key) } : {}),
+  });
+  const { getSignedUrl } = await optionalImport(
+    '@aws-sdk/s3-request-presigner',
+    () => import('@aws-sdk/s3-request-presigner'),
+    'url() with expiresIn or download',
+  );
+  return getSignedUrl(client, command, { expiresIn: seconds });
+}
+
+/** attachment; filename="ascii"; filename*=UTF-8''utf8 — safe for any name (RFC 6266). */
+export function contentDisposition(download: boolean | string, key: string): string {
+  if (typeof download === 'string' && download.trim() === '') {
+    throw invalidArg('options.download must be true or a non-empty file name');
+  }
+  const name = typeof download === 'string' ? download : (key.split('/').at(-1) ?? key);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const clean = name.replace(/[\u0000-\u001f\u007f"\\/]/g, '_');
+  const ascii = clean.replace(/[^\x20-\x7e]/g, '_');
+  const encoded = encodeURIComponent(clean).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Storage } from '../../adapters/s3/index.js';
+import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
+import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { storageOn } from './harness.js';
+
+const run = promisify(execFile);
+const MiB = 1024 * 1024;
+
+/** Finds the aws CLI; the test fails (not skips) without it: `apt-get install -y awscli`. */
+async function awsVersion(): Promise<string> {
+  const { stdout, stderr } = await run('aws', ['--version'], { env: { PATH: process.env.PATH ?? '' } });
+  return (stdout || stderr).trim();
+}
+
+describe('interop with the aws CLI (a client nobody here wrote)', () => {
+  let server: S3TestServer;
+  let s: S3Storage;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    console.log(`[awscli interop] ${await awsVersion()}`);
+    server = await startS3Server();
+    s = storageOn(server, { partSize: 5 * MiB });
+    dir = await mkdtemp(join(tmpdir(), 'stowage-awscli-'));
+    const config = join(dir, 'config');
+    // Path-style addressing for the loopback server; checksums only when required,
+    // as for any non-AWS endpoint (s3rver would store aws-chunked framing as data).
+    await writeFile(
+      config,
+      '[default]\nregion = us-east-1\nrequest_checksum_calculation = when_required\nresponse_checksum_validation = when_required\ns3 =\n  addressing_style = path\n',
+    );
+    // Explicit, minimal environment: nothing of the shell's AWS_* settings leaks in.
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: server.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.secretAccessKey,
+      AWS_DEFAULT_REGION: server.region,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-credentials'),
+    };
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const aws = (...args: string[]) =>
+    run('aws', ['--endpoint-url', server.endpoint, ...args], { env, maxBuffer: 1 << 20 });
+
+  it('reads intact, with aws s3 cp, an object stowage wrote in several parts', async () => {
+    const data = randomData(11 * MiB + 321);
+    await s.put('interop/from-stowage.bin', unknownLength(data), { contentType: 'application/x-interop' });
+    const out = join(dir, 'from-stowage.bin');
+    await aws('s3', 'cp', `s3://${server.bucket}/interop/from-stowage.bin`, out);
+    const back = await readFile(out);
+    expect(back.length).toBe(data.length);
+    expect(sha256(back)).toBe(sha256(data));
+  });
+
+  it('reads intact, with stowage, an object aws s3 cp wrote (multipart above its 8 MB threshold)', async () => {
+    const data = randomData(9 * MiB + 17);
+    const file = join(dir, 'to-stowage.bin');
+    await writeFile(file, data);
+    await aws('s3', 'cp', file, `s3://${server.bucket}/interop/from aws+cli.bin`);
+    const { body, info } = await s.get('interop/from aws+cli.bin');
+    const back = await collect(body);
+    expect(info.size).toBe(data.length);
+    expect(sha256(back)).toBe(sha256(data));
+    const listed: string[] = [];
+    for await (const entry of s.list('interop/')) listed.push(entry.key);
+    expect(listed).toEqual(['interop/from aws+cli.bin', 'interop/from-stowage.bin']);
+  });
+});

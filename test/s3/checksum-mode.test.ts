@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveOptions } from '../../adapters/s3/options.js';
+import { collect, randomData, sha256 } from '../helpers/streams.js';
+import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { serverOptions, storageOn } from './harness.js';
+
+/**
+ * Since SDK 3.729 the default (WHEN_SUPPORTED) sends streamed bodies as
+ * aws-chunked with a CRC trailer. s3rver 3.7.1 stores that framing as the
+ * object's bytes — the silent corruption R2/B2 users met. These tests show the
+ * corruption with the SDK default, and that S3Storage's default for a non-AWS
+ * endpoint (WHEN_REQUIRED) stores the exact bytes, checked by read-back sha256.
+ */
+describe('S3 checksum mode on non-AWS endpoints', () => {
+  let server: S3TestServer;
+  beforeAll(async () => {
+    server = await startS3Server();
+  });
+  afterAll(() => server.stop());
+
+  function rawClient(mode: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'): S3Client {
+    return new S3Client({
+      region: server.region,
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      requestChecksumCalculation: mode,
+      responseChecksumValidation: mode,
+    });
+  }
+
+  async function rawRoundTrip(mode: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED', key: string, data: Buffer) {
+    const client = rawClient(mode);
+    await client.send(
+      new PutObjectCommand({
+        Bucket: server.bucket,
+        Key: key,
+        Body: Readable.from([data]),
+        ContentLength: data.length,
+      }),
+    );
+    const out = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: key }));
+    const stored = await collect(out.Body as Readable);
+    client.destroy();
+    return stored;
+  }
+
+  it('the SDK default corrupts a streamed PutObject on s3rver (aws-chunked framing stored as data)', async () => {
+    const data = randomData(70_000);
+    const stored = await rawRoundTrip('WHEN_SUPPORTED', 'checksum/sdk-default.bin', data);
+    expect(sha256(stored)).not.toBe(sha256(data));
+    expect(stored.length).toBeGreaterThan(data.length);
+    expect(stored.toString('latin1')).toMatch(/x-amz-checksum-crc32:/);
+  });
+
+  it('WHEN_REQUIRED stores the exact bytes', async () => {
+    const data = randomData(70_000);
+    expect(sha256(await rawRoundTrip('WHEN_REQUIRED', 'checksum/when-required.bin', data))).toBe(
+      sha256(data),
+    );
+  });
+
+  it('S3Storage defaults to WHEN_REQUIRED for a non-AWS endpoint and reads back exactly what it wrote', async () => {
+    const resolved = resolveOptions(serverOptions(server));
+    expect(resolved.requestChecksumCalculation).toBe('WHEN_REQUIRED');
+    expect(resolved.responseChecksumValidation).toBe('WHEN_REQUIRED');
+    const s = storageOn(server);
+    expect(await s.client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+    const data = randomData(70_000);
+    const info = await s.put('checksum/stowage.bin', Readable.from([data]));
+    expect(info.sha256).toBe(sha256(data));
+    const back = await collect((await s.get('checksum/stowage.bin')).body);
+    expect(sha256(back)).toBe(sha256(data));
+    expect((await s.head('checksum/stowage.bin')).sha256).toBe(sha256(data));
+  });
+
+  it('keeps the SDK default for AWS endpoints, and an explicit choice wins', () => {
+    const aws = resolveOptions({ bucket: 'b', region: 'eu-west-1' });
+    expect(aws.isAws).toBe(true);
+    expect(aws.requestChecksumCalculation).toBeUndefined();
+    const explicit = resolveOptions({
+      ...serverOptions(server),
+      requestChecksumCalculation: 'WHEN_SUPPORTED',
+    });
+    expect(explicit.requestChecksumCalculation).toBe('WHEN_SUPPORTED');
+  });
+});

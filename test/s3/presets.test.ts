@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3_PRESETS, S3Storage } from '../../adapters/s3/index.js';
+import { resolveOptions } from '../../adapters/s3/options.js';
+import { createStorage } from '../../src/create-storage.js';
+import { collect, expectCode } from '../helpers/streams.js';
+import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+
+const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'preset-test-secret-0123456789' };
+
+describe('S3 presets and configuration', () => {
+  let server: S3TestServer;
+  beforeAll(async () => {
+    server = await startS3Server();
+  });
+  afterAll(() => server.stop());
+
+  it('createStorage(s3:// URL) builds a working S3Storage', async () => {
+    const storage = await createStorage(server.storageUrl, {});
+    expect(storage).toBeInstanceOf(S3Storage);
+    await storage.put('via-url/a.txt', 'from createStorage');
+    expect((await collect((await storage.get('via-url/a.txt')).body)).toString()).toBe('from createStorage');
+  });
+
+  it('R2: region auto, WHEN_REQUIRED checksums, no POST uploads, endpoint required', () => {
+    const r2 = resolveOptions({
+      bucket: 'b',
+      preset: 'r2',
+      endpoint: 'https://acct.r2.cloudflarestorage.com',
+      credentials: creds,
+    });
+    expect(r2).toMatchObject({ region: 'auto', isAws: false, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    expect(() => resolveOptions({ bucket: 'b', preset: 'r2', credentials: creds })).toThrow(
+      /r2\.cloudflarestorage\.com/,
+    );
+  });
+
+  it('B2 and Spaces derive the endpoint from the region; MinIO uses path style', () => {
+    expect(resolveOptions({ bucket: 'b', preset: 'b2', region: 'us-west-004' }).endpoint).toBe(
+      'https://s3.us-west-004.backblazeb2.com',
+    );
+    expect(resolveOptions({ bucket: 'b', preset: 'spaces', region: 'fra1' }).endpoint).toBe(
+      'https://fra1.digitaloceanspaces.com',
+    );
+    expect(() => resolveOptions({ bucket: 'b', preset: 'spaces' })).toThrow(/region/);
+    const minio = resolveOptions({ bucket: 'b', preset: 'minio', endpoint: 'http://localhost:9000' });
+    expect(minio).toMatchObject({
+      forcePathStyle: true,
+      region: 'us-east-1',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+  });
+
+  it('Bucketeer and Cloudcube config vars become an AWS S3Storage (cube name as prefix)', async () => {
+    const bucketeer = (await createStorage(undefined, {
+      BUCKETEER_BUCKET_NAME: 'bucketeer-123',
+      BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIDBUCKETEER',
+      BUCKETEER_AWS_SECRET_ACCESS_KEY: 'bucketeer-secret-0123456789',
+      BUCKETEER_AWS_REGION: 'eu-west-1',
+    })) as S3Storage;
+    expect(bucketeer).toBeInstanceOf(S3Storage);
+    expect(await bucketeer.url('public/logo.png')).toBe(
+      'https://bucketeer-123.s3.eu-west-1.amazonaws.com/public/logo.png',
+    );
+    expect(await bucketeer.client.config.region()).toBe('eu-west-1');
+
+    const cube = (await createStorage(undefined, {
+      CLOUDCUBE_URL: 'https://cloud-cube-eu.s3.amazonaws.com/abc123cube',
+      CLOUDCUBE_ACCESS_KEY_ID: 'AKIDCUBE',
+      CLOUDCUBE_SECRET_ACCESS_KEY: 'cloudcube-secret-0123456789',
+    })) as S3Storage;
+    expect(cube.bucket).toBe('cloud-cube-eu');
+    expect(await cube.url('public/a.png')).toBe(
+      'https://cloud-cube-eu.s3.eu-west-1.amazonaws.com/abc123cube/public/a.png',
+    );
+  });
+
+  it('refuses unknown presets and bad options with a message naming the fix', () => {
+    expect(() => new S3Storage({ bucket: 'b', preset: 'nope' })).toThrow(/r2, b2, minio/);
+    expect(() => new S3Storage({ bucket: '' })).toThrow(/options.bucket/);
+    expect(() => new S3Storage({ bucket: 'b', partSize: 1024 })).toThrow(/partSize/);
+    expect(() => new S3Storage({ bucket: 'b', endpoint: 'not a url' })).toThrow(/endpoint/);
+    expect(Object.keys(S3_PRESETS)).toEqual(
+      expect.arrayContaining(['r2', 'b2', 'minio', 'spaces', 'bucketeer', 'cloudcube']),
+    );
+  });
+
+  it('declares capabilities honestly', async () => {
+    const s = new S3Storage({ bucket: 'b', region: 'us-east-1', credentials: creds });
+    expect(s.capabilities).toMatchObject({
+      rangeReads: true,
+      copy: true,
+      signedUrls: true,
+      presignUpload: true,
+      metadata: true,
+      contentType: true,
+      sortedList: true,
+      keyIsAlsoPrefix: true,
+    });
+    expect(s.capabilities.maxObjectSize).toBe(5 * 1024 ** 4);
+    await expectCode(s.put('k', 'x', { metadata: { sha256: 'mine' } }), 'INVALID_ARGUMENT');
+  });
+});

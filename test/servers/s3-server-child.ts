@@ -1,0 +1,213 @@
+/**
+ * The code the s3rver child process runs (CommonJS, passed with `node -e`).
+ * It starts s3rver 3.7.1 and patches the few places where s3rver departs
+ * from S3 in ways that would make correct client code look wrong:
+ *
+ * - listObjects: s3rver walks directories in readdir order and filters pages
+ *   with `key <= startAfter`, so pages skip or repeat keys unless the walk is
+ *   in UTF-8 byte order (it never is: "a/b" sorts after "a-c" in S3). Patched
+ *   to collect, sort by bytes, then page, as S3 does.
+ * - putObject (also behind CompleteMultipartUpload) writes straight into the
+ *   final file and the metadata beside it, so concurrent writes to one key
+ *   interleave. S3 makes each write atomic; patched to serialise writes per key.
+ * - DeleteObjects deletes in parallel and its directory pruning races into
+ *   500s; deletes are serialised per bucket.
+ * - AbortMultipartUpload (DELETE ?uploadId) answers 405. Emulated: the
+ *   upload's part directory is removed and 204 returned (404 NoSuchUpload
+ *   when unknown), like S3.
+ * - x-amz-copy-source is decoded with decodeURI, which leaves %2B %26 %3B %3D
+ *   %23 %3F encoded, so a correctly encoded source with "+ & ; = # ?" is not
+ *   found. S3 percent-decodes the whole value; the header is rewritten so
+ *   s3rver's decodeURI yields exactly what S3 would.
+ * - UploadPartCopy (multipart copy) answers NotImplemented. Emulated from the
+ *   store: the source range is read and stored as the part.
+ *
+ * `POST /_stowage/seed` {keys, body} creates many small objects at once
+ * through s3rver's store, for fixtures such as a 1,000+ key listing.
+ * Every request is recorded (method, path, query names, a few headers);
+ * `GET /_stowage/requests` returns the record and `DELETE` clears it, so
+ * tests can assert what the client really sent (e.g. that an abort was sent).
+ * Not patched, and declared by the tests instead: SigV4 verification, POST
+ * policy enforcement, suffix ranges, ListMultipartUploads, "bytes=0-0" (s3rver
+ * reads an end of 0 as "to the end" and answers with the whole object).
+ */
+export const CHILD_SOURCE = String.raw`
+'use strict';
+const path = require('path');
+const fs = require('fs');
+const [s3rverMain, directory, bucket] = process.argv.slice(1);
+const S3rver = require(s3rverMain);
+const FilesystemStore = require(path.join(path.dirname(s3rverMain), 'stores', 'filesystem.js'));
+
+const uploadsDir = path.join(directory, bucket, '._S3rver_uploads');
+const requests = [];
+
+// Per-key write serialisation.
+const chains = new Map();
+function serialise(id, fn) {
+  const prev = chains.get(id) || Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  chains.set(id, tail);
+  tail.then(() => { if (chains.get(id) === tail) chains.delete(id); });
+  return run;
+}
+const putObject = FilesystemStore.prototype.putObject;
+FilesystemStore.prototype.putObject = function (object) {
+  return serialise(object.bucket + '/' + object.key, () => putObject.call(this, object));
+};
+// DeleteObjects deletes its keys in parallel, and each delete prunes empty parent
+// directories with readdirSync/rmdir: parallel prunes race into ENOENT and a 500.
+const deleteObject = FilesystemStore.prototype.deleteObject;
+FilesystemStore.prototype.deleteObject = function (b, key) {
+  return serialise('delete:' + b, () => deleteObject.call(this, b, key));
+};
+// putObjectMultipart (CompleteMultipartUpload) ends in putObject, so it is serialised too.
+
+// Listing in UTF-8 byte order, paged after startAfter.
+const S3Object = require(path.join(path.dirname(s3rverMain), 'models', 'object.js'));
+const OBJECT_SUFFIX = '._S3rver_object';
+function walkKeys(dir, rel, out) {
+  let entries;
+  try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  for (const e of entries) {
+    if (e.isDirectory()) {
+      if (e.name !== '._S3rver_uploads') walkKeys(path.join(dir, e.name), rel + e.name + '/', out);
+    } else if (e.name.endsWith(OBJECT_SUFFIX)) {
+      out.push(rel + e.name.slice(0, -OBJECT_SUFFIX.length));
+    }
+  }
+}
+FilesystemStore.prototype.listObjects = async function (b, options) {
+  const { delimiter = '', startAfter = '', prefix = '', maxKeys = Infinity } = options;
+  // Walk only the deepest directory the prefix names, then filter by the whole prefix.
+  const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+  const found = [];
+  walkKeys(path.join(this.getBucketPath(b), dirPart), dirPart, found);
+  const keys = found.filter((k) => k.startsWith(prefix))
+    .sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  const after = Buffer.from(startAfter || '');
+  const page = [];
+  const commonPrefixes = new Set();
+  let isTruncated = false;
+  for (const key of keys) {
+    if (startAfter && Buffer.compare(Buffer.from(key), after) <= 0) continue;
+    if (delimiter) {
+      const idx = key.slice(prefix.length).indexOf(delimiter);
+      if (idx !== -1) { commonPrefixes.add(key.slice(0, prefix.length + idx + 1)); continue; }
+    }
+    if (page.length >= maxKeys) { isTruncated = true; break; }
+    page.push(key);
+  }
+  const objects = [];
+  for (const key of page) {
+    try {
+      objects.push(new S3Object(b, key, null, await this.getMetadata(b, key)));
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err; // Deleted while listing.
+    }
+  }
+  return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated };
+};
+
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: 0,
+  silent: true,
+  directory,
+  configureBuckets: [{ name: bucket }],
+});
+
+const HEADERS = ['content-length', 'content-type', 'x-amz-copy-source', 'x-amz-copy-source-range',
+  'x-amz-checksum-crc32', 'x-amz-content-sha256', 'content-encoding', 'x-amz-meta-sha256',
+  'x-amz-metadata-directive', 'range'];
+
+server.middleware.unshift(async (ctx, next) => {
+  if (ctx.path === '/_stowage/seed' && ctx.method === 'POST') {
+    // Test fixtures in bulk, through s3rver's own store (HTTP per object is ~10 ms here).
+    let text = '';
+    for await (const chunk of ctx.req) text += chunk;
+    const { keys, body } = JSON.parse(text);
+    for (const key of keys) {
+      await server.store.putObject(new S3Object(bucket, key, Buffer.from(body),
+        { 'content-type': 'application/octet-stream', 'content-length': String(Buffer.byteLength(body)) }));
+    }
+    ctx.body = JSON.stringify({ created: keys.length });
+    ctx.type = 'application/json';
+    return;
+  }
+  if (ctx.path === '/_stowage/requests') {
+    if (ctx.method === 'DELETE') requests.length = 0;
+    ctx.body = JSON.stringify(requests);
+    ctx.type = 'application/json';
+    return;
+  }
+  const headers = {};
+  for (const h of HEADERS) if (ctx.get(h)) headers[h] = ctx.get(h);
+  const entry = { method: ctx.method, path: ctx.path, query: Object.keys(ctx.query), headers };
+  requests.push(entry);
+  const copySource = ctx.get('x-amz-copy-source');
+  if (copySource) {
+    try {
+      ctx.req.headers['x-amz-copy-source'] = encodeURI(decodeURIComponent(copySource));
+    } catch {
+      // Malformed: let s3rver answer as it does.
+    }
+  }
+  if (ctx.method === 'PUT' && copySource && typeof ctx.query.uploadId === 'string') {
+    await uploadPartCopy(ctx);
+    entry.status = ctx.status;
+    return;
+  }
+  if (ctx.method === 'DELETE' && typeof ctx.query.uploadId === 'string') {
+    const dir = path.join(uploadsDir, path.basename(ctx.query.uploadId));
+    if (fs.existsSync(dir)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      ctx.status = 204;
+    } else {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+        '<Message>The specified upload does not exist.</Message></Error>';
+    }
+    entry.status = ctx.status;
+    return;
+  }
+  try {
+    await next();
+    entry.status = ctx.status;
+  } catch (err) {
+    entry.status = (err && err.status) || 500;
+    throw err;
+  }
+});
+
+async function uploadPartCopy(ctx) {
+  const source = decodeURI(ctx.get('x-amz-copy-source')).replace(/^\//, '');
+  const [srcBucket, ...rest] = source.split('/');
+  const srcKey = rest.join('/');
+  const range = /^bytes=(\d+)-(\d+)$/.exec(ctx.get('x-amz-copy-source-range') || '');
+  const options = range ? { start: Number(range[1]), end: Number(range[2]) } : undefined;
+  const object = await server.store.getObject(srcBucket, srcKey, options);
+  ctx.type = 'application/xml';
+  if (!object || !object.content) {
+    ctx.status = object ? 416 : 404;
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>' +
+      (object ? 'InvalidRange' : 'NoSuchKey') + '</Code><Message>copy source</Message></Error>';
+    return;
+  }
+  const { md5 } = await server.store.putPart(decodeURIComponent(ctx.path.split('/')[1]),
+    ctx.query.uploadId, ctx.query.partNumber, object.content);
+  ctx.status = 200;
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?><CopyPartResult><LastModified>' +
+    new Date().toISOString() + '</LastModified><ETag>"' + md5 + '"</ETag></CopyPartResult>';
+}
+
+server.run().then(({ port }) => {
+  process.stdout.write(JSON.stringify({ port }) + '\n');
+}, (err) => {
+  process.stderr.write(String(err && err.stack || err) + '\n');
+  process.exit(1);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
