@@ -39,6 +39,7 @@ import { presignPost } from './presign-upload.js';
 import { putObject } from './put.js';
 import { parseContentRange, trimToRange } from './range.js';
 import { mapS3Error } from './s3-errors.js';
+import { abortStaleUploads } from './stale-uploads.js';
 import { publicUrl, signedGetUrl } from './urls.js';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 4; // 5 TiB, S3's limit.
@@ -281,6 +282,31 @@ export class S3Storage implements Storage {
       );
     }
     return presignPost(this.client, this.options, this.s3Key(valid), valid, opts);
+  }
+
+  /**
+   * Aborts multipart uploads under `prefix` (a key prefix of this storage)
+   * started before `cutoff`; returns how many. Pass it to sweepStaged() as
+   * `abortStaleMultipart`.
+   */
+  async abortStaleUploads(cutoff: Date, prefix = '', signal?: AbortSignal): Promise<number> {
+    const validPrefix = validatePrefix(prefix);
+    if (!(cutoff instanceof Date) || !Number.isFinite(cutoff.getTime())) {
+      throw new StowageError('INVALID_ARGUMENT', 'abortStaleUploads(cutoff): cutoff must be a valid Date');
+    }
+    try {
+      return await abortStaleUploads(this.client, this.bucket, this.s3Key(validPrefix), cutoff, signal);
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+      if ((err as Error)?.name === 'NotImplemented' || status === 501) {
+        throw new StowageError(
+          'NOT_SUPPORTED',
+          'this S3-compatible store cannot list multipart uploads (ListMultipartUploads); use a bucket lifecycle rule to expire them',
+          { cause: err },
+        );
+      }
+      throw mapS3Error(err, 'aborting stale uploads under', validPrefix || '(all keys)', signal);
+    }
   }
 
   private s3Key(key: string): string {

@@ -205,7 +205,51 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
       }),
     );
   }
+  program
+    .command('sweep')
+    .description(
+      'delete abandoned staged uploads (upload()/directUpload() staging) and, on S3, stale multipart uploads',
+    )
+    .option('--to <storage-url>', 'storage to sweep (default: STOWAGE_URL or the add-on variables)')
+    .option('--prefix <prefix>', 'staging prefix', '.staging')
+    .option('--older-than-hours <n>', 'delete what is older than this', hoursArg, 24)
+    .option('--dry-run', 'list what would be deleted, delete nothing')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action((opts: Record<string, unknown>) =>
+      run(opts, async (ui) => {
+        const { sweep } = await import('./sweep.js');
+        const result = await sweep({
+          env: io.env,
+          prefix: opts.prefix as string,
+          olderThanHours: opts.olderThanHours as number,
+          dryRun: opts.dryRun === true,
+          ...(typeof opts.to === 'string' ? { to: opts.to } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        if (ui.json) ui.printJson(result);
+        else {
+          const verb = result.dryRun ? 'would delete' : 'deleted';
+          for (const key of result.deleted) ui.line(`${verb} ${key}`);
+          ui.line(
+            `sweep: ${verb} ${result.deleted.length} staged object(s), kept ${result.kept}` +
+              (result.unknownAge ? `, ${result.unknownAge} of unknown age left alone` : '') +
+              (result.abortedMultipart !== undefined
+                ? `, aborted ${result.abortedMultipart} stale multipart upload(s)`
+                : ''),
+          );
+          if (result.multipartNotSupported) ui.warn(result.multipartNotSupported);
+        }
+        return EXIT.OK;
+      }),
+    );
   return { program, exitCode: () => code };
+}
+
+function hoursArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of hours, 0 or more.');
+  return n;
 }
 
 // Command modules are imported when their command runs: `--help` and
