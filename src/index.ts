@@ -26,7 +26,32 @@ export {
   verifyDigest,
 } from './integrity.js';
 export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './keys.js';
+export {
+  type ArtifactsHandle,
+  type ArtifactsStatus,
+  artifacts,
+  defaultCacheDir,
+  type FileStatus,
+  type LoadArtifactsOptions,
+  type LoaderOptions,
+  type LoadModelOptions,
+  loadArtifacts,
+  loadModel,
+  type ModelSource,
+  type RestoredFile,
+  readiness,
+} from './loader/index.js';
 export { type Logger, setLogger } from './log.js';
+export {
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestEntry,
+  mergeManifests,
+  parseManifest,
+  readManifest,
+  serializeManifest,
+  writeManifest,
+} from './manifest.js';
 export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './platform.js';
 export { redact, registerSecret } from './redact.js';
 export type {
@@ -43,28 +68,3 @@ export type {
   Storage,
   UrlOptions,
 } from './types.js';
-export {
-  artifacts,
-  defaultCacheDir,
-  loadArtifacts,
-  loadModel,
-  readiness,
-  type ArtifactsHandle,
-  type ArtifactsStatus,
-  type FileStatus,
-  type LoadArtifactsOptions,
-  type LoaderOptions,
-  type LoadModelOptions,
-  type ModelSource,
-  type RestoredFile,
-} from './loader/index.js';
-export {
-  MANIFEST_FILE,
-  mergeManifests,
-  parseManifest,
-  readManifest,
-  serializeManifest,
-  writeManifest,
-  type Manifest,
-  type ManifestEntry,
-} from './manifest.js';

@@ -1,4 +1,4 @@
+export { type ReadinessMiddleware, type ReadinessOptions, readiness as ready } from '../loader/readiness.js';
 export * from './direct-upload/index.js';
-export { errorHandler, type ErrorHandlerOptions } from './error-handler.js';
+export { type ErrorHandlerOptions, errorHandler } from './error-handler.js';
 export * from './upload/index.js';
-export { readiness as ready, type ReadinessMiddleware, type ReadinessOptions } from '../loader/readiness.js';
