@@ -108,3 +108,14 @@ export function throwIfAborted(signal: AbortSignal | undefined, key?: string): v
     });
   }
 }
+
+/** Resolves true when `lookup` succeeds, false on NOT_FOUND; rethrows anything else. */
+export async function foundOrNot(lookup: Promise<unknown>): Promise<boolean> {
+  try {
+    await lookup;
+    return true;
+  } catch (err) {
+    if (isStowageError(err, 'NOT_FOUND')) return false;
+    throw err;
+  }
+}

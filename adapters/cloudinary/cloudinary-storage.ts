@@ -9,7 +9,7 @@ import {
   resolveRange,
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
-import { isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
+import { foundOrNot, isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys } from '../../src/ordering.js';
@@ -204,13 +204,7 @@ export class CloudinaryStorage implements Storage {
   }
 
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.head(key);
-      return true;
-    } catch (err) {
-      if (err instanceof StowageError && err.code === 'NOT_FOUND') return false;
-      throw err;
-    }
+    return foundOrNot(this.head(key));
   }
 
   async delete(key: string): Promise<void> {

@@ -14,7 +14,7 @@ import {
   resolveRange,
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
-import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { KeyedMutex } from '../../src/keyed-mutex.js';
 import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
@@ -197,13 +197,7 @@ export class LocalStorage implements Storage {
   }
 
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.head(key);
-      return true;
-    } catch (err) {
-      if (err instanceof StowageError && err.code === 'NOT_FOUND') return false;
-      throw err;
-    }
+    return foundOrNot(this.head(key));
   }
 
   async delete(key: string): Promise<void> {

@@ -16,7 +16,7 @@ import {
   checkUrlOptions,
   invalidArg,
 } from '../../src/args.js';
-import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import type {
   Body,
@@ -133,13 +133,7 @@ export class S3Storage implements Storage {
   }
 
   async exists(key: string): Promise<boolean> {
-    try {
-      await this.head(key);
-      return true;
-    } catch (err) {
-      if (err instanceof StowageError && err.code === 'NOT_FOUND') return false;
-      throw err;
-    }
+    return foundOrNot(this.head(key));
   }
 
   async delete(key: string): Promise<void> {
