@@ -68,15 +68,42 @@ export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = proc
         'createStorage(url) needs a non-empty string such as "s3://bucket/prefix" or "file:./uploads"',
       );
     }
-    return { ...parseStorageUrl(url), source: 'argument' };
+    return { ...withAddonCredentials(parseStorageUrl(url), env), source: 'argument' };
   }
-  if (env.STOWAGE_URL) return { ...parseStorageUrl(env.STOWAGE_URL), source: 'STOWAGE_URL' };
+  if (env.STOWAGE_URL)
+    return { ...withAddonCredentials(parseStorageUrl(env.STOWAGE_URL), env), source: 'STOWAGE_URL' };
   if (env.BUCKETEER_BUCKET_NAME) return { ...fromBucketeer(env), source: 'Bucketeer add-on (BUCKETEER_*)' };
   if (env.CLOUDCUBE_URL) return { ...fromCloudcube(env), source: 'Cloudcube add-on (CLOUDCUBE_*)' };
   if (env.CLOUDINARY_URL) return { ...parseStorageUrl(env.CLOUDINARY_URL), source: 'CLOUDINARY_URL' };
   const bucket = env.S3_BUCKET ?? env.S3_BUCKET_NAME;
   if (bucket) return { ...fromAwsEnv(bucket, env), source: 'AWS_* with S3_BUCKET' };
   return { adapter: 'local', options: { root: resolve(DEFAULT_LOCAL_ROOT) }, source: 'default (local disk)' };
+}
+
+/**
+ * An s3:// URL without credentials (as stowage.lock.json stores it) gets the
+ * credentials of a Heroku add-on that names the same bucket, so a boot-time
+ * restore works on Bucketeer and Cloudcube without AWS_* variables.
+ */
+function withAddonCredentials(config: StorageConfig, env: NodeJS.ProcessEnv): StorageConfig {
+  if (config.adapter !== 's3' || config.options.credentials) return config;
+  for (const [present, build] of [
+    [env.BUCKETEER_BUCKET_NAME, fromBucketeer],
+    [env.CLOUDCUBE_URL, fromCloudcube],
+  ] as const) {
+    if (!present) continue;
+    const addon = build(env);
+    if (
+      addon.adapter === 's3' &&
+      addon.options.bucket === config.options.bucket &&
+      addon.options.credentials
+    ) {
+      const options: S3Config = { ...config.options, credentials: addon.options.credentials };
+      if (!options.region && addon.options.region) options.region = addon.options.region;
+      return { adapter: 's3', options };
+    }
+  }
+  return config;
 }
 
 /** Parses a storage URL: file:…, memory://, s3://…, cloudinary://…. */
@@ -116,11 +143,10 @@ function parseFileUrl(text: string): LocalConfig {
 function parseUrl(text: string, example: string): URL {
   try {
     return new URL(text);
-  } catch (cause) {
-    // The text may hold a secret: never echo it.
-    throw new StowageError('INVALID_ARGUMENT', `malformed storage URL; expected the form ${example}`, {
-      cause,
-    });
+  } catch {
+    // The text may hold a secret: never echo it, nor keep Node's error as the
+    // cause (its `input` field holds the whole URL).
+    throw new StowageError('INVALID_ARGUMENT', `malformed storage URL; expected the form ${example}`);
   }
 }
 

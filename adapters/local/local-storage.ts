@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
+import { constants, createWriteStream, type WriteStream } from 'node:fs';
 import { lstat, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import mime from 'mime-types';
 import {
   checkOptionsObject,
@@ -112,8 +112,9 @@ export class LocalStorage implements Storage {
     const tempData = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
     const tempMeta = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
     const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
+    let sink: WriteStream | undefined;
     try {
-      const sink = createWriteStream(tempData, { flags: 'wx', mode: 0o644 });
+      sink = createWriteStream(tempData, { flags: 'wx', mode: 0o644 });
       await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
       await fsyncFile(tempData);
       const actual = digest.digest();
@@ -139,6 +140,12 @@ export class LocalStorage implements Storage {
       await syncDir(dir);
       return this.infoFrom(valid, await stat(dataPath), record);
     } catch (err) {
+      // An abort can land while the temp file is still being opened: wait for the
+      // stream to close, or the unlink below would run before the file exists.
+      if (sink && !sink.closed) {
+        sink.destroy();
+        await finished(sink).catch(() => undefined);
+      }
       await Promise.all([unlink(tempData).catch(() => undefined), unlink(tempMeta).catch(() => undefined)]);
       stream.destroy();
       if (

@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { transformWithOxc } from 'vite';
 import { expect, test } from 'vitest';
 import { startS3Server } from '../../test/servers/s3-server.js';
+import { reportFigure } from '../lib/report.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 500);
@@ -148,6 +149,7 @@ test('migrate-assets vs aws s3 sync', async () => {
         env,
       ),
     );
+    await reportFigure({ files: FILES, sizeMB: SIZE_MB, ...results });
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     console.log(
       [

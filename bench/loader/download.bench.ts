@@ -16,6 +16,7 @@ import { digestFile } from '../../src/integrity.js';
 import { loadModel } from '../../src/loader/index.js';
 import { startHttpRangeServer } from '../../test/servers/http-range-server.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
+import { reportFigure } from '../lib/report.js';
 import { makeFile, run, sha256MBps, startNginx, timed, which } from './tools.js';
 
 const SIZE_MB = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -24,6 +25,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WORK = process.env.BENCH_DIR ?? join(process.cwd(), 'node_modules', '.cache', 'stowage-bench');
 
 const rows: string[][] = [];
+/** Figures for bench/run.ts (medians in ms; absent when a peer is missing). */
+const figure: Record<string, unknown> = { sizeMB: SIZE_MB, s3SizeMB: S3_SIZE_MB, runs: RUNS };
 const row = (what: string, ms: number, mb: number, note = '') =>
   rows.push([what, `${(ms / 1000).toFixed(2)} s`, mb ? `${(mb / (ms / 1000)).toFixed(0)} MB/s` : '', note]);
 
@@ -83,6 +86,14 @@ test('loader benchmark', async () => {
     }
     const median = (xs: number[] = []) =>
       [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    Object.assign(figure, {
+      httpServer: nginx ? 'nginx' : 'node range server',
+      stowageColdMs: median(times.stowage),
+      aria2cMs: aria2 ? median(times.aria) : undefined,
+      curlMs: median(times.curl),
+      curlHashMs: median(times.curlHash),
+      runsMs: times,
+    });
     row(
       `stowage loadModel (http, ${nginx ? 'nginx' : 'node server'}), verified`,
       median(times.stowage),
@@ -100,8 +111,11 @@ test('loader benchmark', async () => {
       );
     }
     row('stowage warm hit (median of 20)', median(warm), 0, `${median(warm).toFixed(2)} ms`);
-    const rehash = await timed(() => digestFile(cachedPath));
-    row('re-hashing the cached file', rehash.ms, SIZE_MB);
+    const rehashes: number[] = [];
+    for (let i = 0; i < RUNS; i++) rehashes.push((await timed(() => digestFile(cachedPath))).ms);
+    const rehash = { ms: median(rehashes) };
+    row(`re-hashing the cached file (median of ${RUNS})`, rehash.ms, SIZE_MB);
+    Object.assign(figure, { warmHitMs: median(warm), rehashMs: rehash.ms });
     const cold = { ms: median(times.stowage) };
     const best = Math.min(limits.write, limits.sha);
     rows.push([
@@ -130,22 +144,28 @@ test('loader benchmark', async () => {
     const local = join(WORK, 's3-source.bin');
     const s3file = await makeFile(local, S3_SIZE_MB);
     await storage.put('model.bin', createReadStream(local), { size: S3_SIZE_MB * 1024 * 1024 });
-    const viaStowage = await timed(() =>
-      loadModel(
-        { storage, key: 'model.bin' },
-        { sha256: s3file.sha256, cacheDir: join(WORK, 's3cache'), progressInterval: 0 },
-      ),
-    );
-    row(`stowage loadModel (S3 test server, ${S3_SIZE_MB} MB), verified`, viaStowage.ms, S3_SIZE_MB);
-    if (which('aws')) {
-      const env = {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        AWS_DEFAULT_REGION: s3.region,
-        AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
-        AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
-      };
+    // Alternating runs, medians, as for the HTTP source.
+    const s3Times: { stowage: number[]; aws: number[] } = { stowage: [], aws: [] };
+    const aws = which('aws');
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AWS_DEFAULT_REGION: s3.region,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'when_required',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'when_required',
+    };
+    for (let i = 0; i < RUNS; i++) {
+      await rm(join(WORK, 's3cache'), { recursive: true, force: true });
+      const viaStowage = await timed(() =>
+        loadModel(
+          { storage, key: 'model.bin' },
+          { sha256: s3file.sha256, cacheDir: join(WORK, 's3cache'), progressInterval: 0 },
+        ),
+      );
+      s3Times.stowage.push(viaStowage.ms);
+      if (!aws) continue;
+      await rm(join(WORK, 'aws.bin'), { force: true });
       const cp = await timed(() =>
         run(
           'aws',
@@ -161,13 +181,20 @@ test('loader benchmark', async () => {
           env,
         ),
       );
-      row('aws s3 cp (no sha256 check)', cp.ms, S3_SIZE_MB);
+      s3Times.aws.push(cp.ms);
+    }
+    const m = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    Object.assign(figure, { s3StowageMs: m(s3Times.stowage), s3AwsMs: aws ? m(s3Times.aws) : undefined });
+    row(`stowage loadModel (S3 test server, ${S3_SIZE_MB} MB), verified`, m(s3Times.stowage), S3_SIZE_MB);
+    if (aws) {
+      row('aws s3 cp (no sha256 check)', m(s3Times.aws), S3_SIZE_MB);
     } else rows.push(['aws s3 cp', 'not installed', '', 'apt-get install awscli']);
   } finally {
     await s3.stop();
     await rm(WORK, { recursive: true, force: true });
   }
 
+  await reportFigure({ ...figure, machine: { sha256MBps: limits.sha, diskWriteMBps: limits.write } });
   const header = `machine: sha256 ${limits.sha.toFixed(0)} MB/s, disk write (fsync) ${limits.write.toFixed(0)} MB/s; object ${SIZE_MB} MiB`;
   const width = rows.reduce((w, r) => Math.max(w, (r[0] ?? '').length), 0);
   console.log(

@@ -18,6 +18,7 @@ import { expect, test } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { digestFile } from '../../src/integrity.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
+import { reportFigure } from '../lib/report.js';
 
 const SIZE_MB = Number(process.env.BENCH_S3_MB ?? 1024);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -163,4 +164,11 @@ test('S3Storage vs aws s3 cp, put and get', async () => {
       line('get', t.sGet!, t.aGet!),
     ].join('\n'),
   );
+  const side = (xs: Sample[]) => ({ ms: median(xs.map((x) => x.ms)), rssMB: median(xs.map((x) => x.rssMB)) });
+  await reportFigure({
+    sizeMB: SIZE_MB,
+    runs: RUNS,
+    put: { stowage: side(t.sPut!), aws: side(t.aPut!) },
+    get: { stowage: side(t.sGet!), aws: side(t.aGet!) },
+  });
 });

@@ -20,6 +20,7 @@ import { LocalStorage } from '../../adapters/local/index.js';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { serve } from '../../src/express/serve/index.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
+import { reportFigure } from '../lib/report.js';
 import { timed, which } from '../loader/tools.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -101,6 +102,13 @@ test('serve() hot object vs express.static', async () => {
         `  ratio serve/static: ${(rps(serveRuns) / rps(staticRuns)).toFixed(2)}x req/s, ${(cpu(staticRuns) / cpu(serveRuns)).toFixed(2)}x requests per CPU-second (goal >= 1.0x)`,
       ].join('\n'),
     );
+    await reportFigure({
+      duration: DURATION,
+      connections: CONNECTIONS,
+      rounds: ROUNDS,
+      serve: { rps: rps(serveRuns), cpuUsPerRequest: cpu(serveRuns), runs: serveRuns },
+      static: { rps: rps(staticRuns), cpuUsPerRequest: cpu(staticRuns), runs: staticRuns },
+    });
   } finally {
     server.closeAllConnections();
     server.close();

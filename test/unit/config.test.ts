@@ -149,6 +149,22 @@ describe('resolveStorageConfig order', () => {
     );
     expect(err.message).toContain('BUCKETEER_AWS_');
   });
+  it('gives a credential-less s3:// URL the credentials of the add-on naming the same bucket', () => {
+    const c = resolveStorageConfig('s3://bucketeer-123/assets', bucketeer);
+    expect(c.options).toMatchObject({
+      bucket: 'bucketeer-123',
+      prefix: 'assets',
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIABKT', secretAccessKey: 'bucketeersecret' },
+    });
+    const other = resolveStorageConfig('s3://another-bucket/assets', bucketeer);
+    expect(other.options).not.toHaveProperty('credentials');
+    const cube = resolveStorageConfig(undefined, {
+      ...cloudcube,
+      STOWAGE_URL: 's3://cloud-cube-eu/abc123cube',
+    });
+    expect(cube.options).toMatchObject({ credentials: { accessKeyId: 'AKIACUBE' } });
+  });
   it('refuses an empty argument', async () => {
     await expectCode(async () => resolveStorageConfig('  ', {}), 'INVALID_ARGUMENT');
   });

@@ -131,7 +131,9 @@ export class UploadRequest {
       });
   }
 
-  private onFile(field: string, stream: Readable, info: Busboy.FileInfo): void {
+  private onFile(rawField: string | undefined, stream: Readable, info: Busboy.FileInfo): void {
+    // busboy reports a part with name="" as an undefined field name.
+    const field = rawField ?? '';
     // busboy destroys the part with an error when we stop parsing; the failure is already handled.
     stream.on('error', () => undefined);
     if (this.failure) {

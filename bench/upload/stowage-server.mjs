@@ -1,0 +1,26 @@
+// One side of the upload figure, in its own process so its peak RSS is its own:
+// stowage's upload() streaming multipart files into the S3 test server.
+// Env: STOWAGE_DIST (transpiled library), S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_KEY, S3_SECRET.
+import { pathToFileURL } from 'node:url';
+import express from 'express';
+
+const dist = process.env.STOWAGE_DIST;
+const lib = (path) => import(pathToFileURL(`${dist}/${path}`).href);
+const { S3Storage } = await lib('adapters/s3/index.js');
+const { upload, errorHandler } = await lib('src/express/index.js');
+
+const storage = new S3Storage({
+  bucket: process.env.S3_BUCKET,
+  region: process.env.S3_REGION,
+  endpoint: process.env.S3_ENDPOINT,
+  forcePathStyle: true,
+  credentials: { accessKeyId: process.env.S3_KEY, secretAccessKey: process.env.S3_SECRET },
+});
+const app = express();
+app.post('/upload', upload(storage, { prefix: 'stowage', maxFileSize: 64 * 1024 ** 3 }), (req, res) => {
+  res.json({ files: req.stowage.files.map((f) => ({ key: f.key, size: f.size })) });
+});
+app.use(errorHandler());
+const server = app.listen(0, '127.0.0.1', () => {
+  console.log(JSON.stringify({ port: server.address().port }));
+});
