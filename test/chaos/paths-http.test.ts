@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import type { Storage } from '../../src/types.js';
 import { ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
 import { EXPRESS_VERSIONS, rawRequest, serveApp } from '../express/serve/harness.js';
 import { allKeys, close, listen, uploadApp } from '../express/upload/harness.js';
+import { postMultipart } from '../helpers/raw-multipart.js';
 import { startS3Server } from '../servers/s3-server.js';
 import { PATH_CORPUS } from './corpus.js';
 import { type Canary, plantCanary, walk } from './files.js';
@@ -155,30 +155,6 @@ function rawMultipart(boundary: string, field: string, filename: string | undefi
   ]);
 }
 
-function post(port: number, boundary: string, body: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/upload',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(body.length),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', (e) => resolve({ status: -1, body: e.message }));
-    req.end(body);
-  });
-}
-
 describe('chaos: hostile file and field names through upload()', () => {
   it('names never choose where bytes land: random keys under uploads/, clean original names, canaries intact', async () => {
     const storage = new LocalStorage({ root });
@@ -196,9 +172,10 @@ describe('chaos: hostile file and field names through upload()', () => {
           const body = asField
             ? rawMultipart('b0und', name, 'plain.txt', 'field-name payload')
             : rawMultipart('b0und', 'file', name, 'file-name payload');
-          const res = await post(port, 'b0und', body);
+          const res = await postMultipart(port, 'b0und', body);
           await completed(trials);
-          if (res.status >= 500 || res.status < 0) failures.push(`${label}: status ${res.status}`);
+          // Status 0: the connection failed, which counts as a failure here.
+          if (res.status >= 500 || res.status === 0) failures.push(`${label}: status ${res.status}`);
           if (canaries.some((c) => res.body.includes(c.marker)))
             failures.push(`${label}: response leaked a canary`);
           if (res.status !== 200) continue;

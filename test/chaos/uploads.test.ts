@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { S3Storage } from '../../adapters/s3/index.js';
 import type { Storage } from '../../src/types.js';
 import { multipartBody, pngBytes } from '../express/upload/fixtures.js';
 import { allKeys, close, EXPRESS_VERSIONS, listen, uploadApp } from '../express/upload/harness.js';
+import { abortAfter, postMultipart } from '../helpers/raw-multipart.js';
 import { collect } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { walk } from './files.js';
@@ -65,49 +65,6 @@ async function backends(): Promise<Backend[]> {
   ];
 }
 
-/** Sends `offset` bytes of a multipart body, then drops the connection. */
-function abortAfter(port: number, boundary: string, body: Buffer, offset: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = httpRequest({
-      port,
-      host: '127.0.0.1',
-      method: 'POST',
-      path: '/upload',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(body.length),
-      },
-    });
-    req.on('error', () => undefined);
-    req.on('close', () => resolve());
-    req.write(body.subarray(0, offset), () => req.destroy());
-  });
-}
-
-/** Sends the whole body and returns the status (or 0 when the server cut the connection early). */
-function post(port: number, boundary: string, body: Buffer): Promise<number> {
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/upload',
-        headers: {
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(body.length),
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
 describe('chaos: aborted and over-limit uploads leave nothing and damage nothing', () => {
   it(
     `${ABORTS} aborts and ${OVER_LIMIT} over-limit uploads per backend (local, S3) aimed at an existing key`,
@@ -161,7 +118,7 @@ describe('chaos: aborted and over-limit uploads leave nothing and damage nothing
                 const body = multipartBody(boundary, [
                   { name: 'f', filename: 'big.bin', data: Buffer.alloc(LIMIT + 1 + r.int(4 * LIMIT), 9) },
                 ]);
-                return post(port, boundary, body);
+                return postMultipart(port, boundary, body).then((res) => res.status);
               }),
             );
             done += 10;

@@ -1,8 +1,8 @@
-import { request as httpRequest } from 'node:http';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import type { Storage } from '../../src/types.js';
+import { abortAfter } from '../helpers/raw-multipart.js';
 import { collect, randomData, sha256 } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { multipartBody } from './upload/fixtures.js';
@@ -89,21 +89,7 @@ describe('upload() into S3 with files larger than one part (multipart upload)', 
     try {
       const boundary = 'bigAbort';
       const body = multipartBody(boundary, [{ name: 'f', filename: 'big.bin', data: randomData(20 * MiB) }]);
-      await new Promise<void>((resolve) => {
-        const req = httpRequest({
-          port,
-          host: '127.0.0.1',
-          method: 'POST',
-          path: '/upload',
-          headers: {
-            'content-type': `multipart/form-data; boundary=${boundary}`,
-            'content-length': String(body.length),
-          },
-        });
-        req.on('error', () => undefined);
-        req.on('close', () => resolve());
-        req.write(body.subarray(0, 14 * MiB), () => req.destroy());
-      });
+      await abortAfter(port, boundary, body, 14 * MiB);
       await completed(1);
       expect(outcomes[0]?.error?.code).toBe('ABORTED');
       expect(await allKeys(storage)).toEqual([KEEP_STAGING_DIR]);

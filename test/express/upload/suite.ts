@@ -1,9 +1,9 @@
-import { request as httpRequest } from 'node:http';
 import type express from 'express';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { StowageError } from '../../../src/errors.js';
 import type { Storage } from '../../../src/types.js';
+import { abortAfter } from '../../helpers/raw-multipart.js';
 import { collect, sha256 } from '../../helpers/streams.js';
 import { elfBytes, multipartBody, pngBytes } from './fixtures.js';
 import { close, listen, allKeys as listKeys, uploadApp } from './harness.js';
@@ -289,25 +289,6 @@ export function runUploadSuite(
         await close(server);
       }
     });
-  });
-}
-
-/** Writes `offset` bytes of a multipart request, then drops the connection. */
-function abortAfter(port: number, boundary: string, body: Buffer, offset: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = httpRequest({
-      port,
-      host: '127.0.0.1',
-      method: 'POST',
-      path: '/upload',
-      headers: {
-        'content-type': `multipart/form-data; boundary=${boundary}`,
-        'content-length': String(body.length),
-      },
-    });
-    req.on('error', () => undefined);
-    req.on('close', () => resolve());
-    req.write(body.subarray(0, offset), () => req.destroy());
   });
 }
 
