@@ -59,6 +59,9 @@ export function checkPutOptions(opts: PutOptions | undefined): PutOptions {
     }
     o.metadata = metadata;
   }
+  if (o.beforeCommit !== undefined && typeof o.beforeCommit !== 'function') {
+    throw invalidArg('options.beforeCommit must be a function returning a promise');
+  }
   if (o.size !== undefined && o.maxSize !== undefined && o.size > o.maxSize) {
     throw new StowageError('TOO_LARGE', `options.size (${o.size}) exceeds options.maxSize (${o.maxSize})`);
   }

@@ -34,6 +34,21 @@ export interface PutOptions {
   cacheControl?: string;
   contentDisposition?: string;
   signal?: AbortSignal;
+  /**
+   * Two-phase write, where `capabilities.beforeCommit` is true: called once the
+   * whole body is held out of sight and verified, before anything is visible at
+   * the key. The object is published only when the returned promise resolves;
+   * if it rejects, the held bytes are discarded, the key keeps what it had and
+   * put() rejects with that error. upload() uses it to publish a request's
+   * files only after all of them passed, without a copy.
+   */
+  beforeCommit?: (staged: StagedDigest) => Promise<void>;
+}
+
+/** What a two-phase write holds when it asks to publish. */
+export interface StagedDigest {
+  size: number;
+  sha256: string;
 }
 
 export interface GetOptions {
@@ -104,6 +119,8 @@ export interface Capabilities {
   maxObjectSize: number;
   /** A key can be both an object and a prefix of others ("a" and "a/b"). */
   keyIsAlsoPrefix: boolean;
+  /** put() honours `beforeCommit`: bytes are held unpublished until it resolves. */
+  beforeCommit: boolean;
 }
 
 /** The contract every adapter implements. */

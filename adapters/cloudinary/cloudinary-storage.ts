@@ -90,6 +90,7 @@ export class CloudinaryStorage implements Storage {
     // Plan-dependent on Cloudinary's side; an oversized upload fails with TOO_LARGE or INVALID_ARGUMENT.
     maxObjectSize: Number.POSITIVE_INFINITY,
     keyIsAlsoPrefix: true,
+    beforeCommit: false,
   };
   private readonly settings: Settings;
   private readonly client: CloudinaryClient;
@@ -113,6 +114,14 @@ export class CloudinaryStorage implements Storage {
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
     const valid = validateKey(key);
     const options = checkPutOptions(opts);
+    if (options.beforeCommit) {
+      toReadable(body).stream.destroy();
+      throw new StowageError(
+        'NOT_SUPPORTED',
+        'Cloudinary publishes an upload as it lands: put() cannot hold it for beforeCommit (see capabilities.beforeCommit)',
+        { key: valid },
+      );
+    }
     const target = targetOf(valid, this.typeForPut(valid, options.contentType), this.settings.folder);
     const { stream, size: knownSize } = toReadable(body);
     if (options.signal?.aborted || (options.maxSize !== undefined && (knownSize ?? 0) > options.maxSize)) {

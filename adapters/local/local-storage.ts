@@ -14,6 +14,7 @@ import {
   resolveRange,
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
+import { awaitCommit } from '../../src/commit-gate.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { KeyedMutex } from '../../src/keyed-mutex.js';
@@ -63,6 +64,7 @@ export class LocalStorage implements Storage {
     sortedList: true,
     maxObjectSize: Number.POSITIVE_INFINITY,
     keyIsAlsoPrefix: false,
+    beforeCommit: true,
   };
   readonly root: string;
   private readonly baseUrl: string | undefined;
@@ -119,6 +121,8 @@ export class LocalStorage implements Storage {
       await fsyncFile(tempData);
       const actual = digest.digest();
       verifyDigest(actual, options, `"${valid}"`);
+      // Held in the temp file until the caller says publish (outside the per-key lock: it may wait long).
+      await awaitCommit(options, actual, valid);
       const { ino } = await stat(tempData);
       const record: SidecarRecord = {
         v: 1,

@@ -9,6 +9,7 @@ import {
   resolveRange,
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
+import { awaitCommit } from '../../src/commit-gate.js';
 import { isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { encodeKeyPath, validateKey, validatePrefix } from '../../src/keys.js';
@@ -51,6 +52,7 @@ export class MemoryStorage implements Storage {
     sortedList: true,
     maxObjectSize: 2 ** 31 - 1,
     keyIsAlsoPrefix: true,
+    beforeCommit: true,
   };
   private readonly objects = new Map<string, Entry>();
   private readonly baseUrl: string;
@@ -82,6 +84,7 @@ export class MemoryStorage implements Storage {
       await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
       const actual = digest.digest();
       verifyDigest(actual, options, `"${valid}"`);
+      await awaitCommit(options, actual, valid);
       throwIfAborted(options.signal, valid);
       const data = Buffer.concat(chunks);
       const info: ObjectInfo = {

@@ -1,18 +1,24 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  type CreateMultipartUploadCommandInput,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
+  UploadPartCommand,
+  type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { toReadable } from '../../src/body.js';
+import { awaitCommit } from '../../src/commit-gate.js';
 import { StowageError, throwIfAborted } from '../../src/errors.js';
 import type { Body, ObjectInfo, PutOptions } from '../../src/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
+import { type Part, PartReader } from './part-reader.js';
 import { mapS3Error } from './s3-errors.js';
 import { VerifyingDigest } from './verifying-digest.js';
 
@@ -25,11 +31,12 @@ export interface PutTarget {
 }
 
 /**
- * Streams a body to S3. The first partSize bytes are read ahead: a body that
- * ends within them is verified, then sent as one PutObject carrying its
- * sha256 and MD5. Longer bodies go through lib-storage's multipart Upload
- * (memory ≈ partSize × (queueSize + 1)); a verification failure there errors
- * the stream before its last part, so the upload is aborted, never completed.
+ * Streams a body to S3 through a few reused part buffers (memory ≈ partSize ×
+ * (queueSize + 1), see PartReader). A body that ends within the first part is
+ * verified, then sent as one PutObject carrying its sha256 and MD5. Longer
+ * bodies become a multipart upload, completed only after the whole body was
+ * verified (and beforeCommit allowed it); any failure aborts it, so nothing
+ * partial ever appears at the key.
  */
 export async function putObject(
   target: PutTarget,
@@ -54,12 +61,15 @@ export async function putObject(
   });
   // Errors surface through the verifier's iterator below; the pipeline's own promise only mirrors them.
   pipeline(stream, verifier, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
-  const chunks = verifier[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const reader = new PartReader(
+    verifier[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
+    partSizeFor(target, options.size ?? knownSize),
+  );
   try {
-    const head = await readAhead(chunks, target.options.partSize);
+    const first = await reader.next();
     const metadata = { ...(options.metadata ?? {}) };
-    if (head.ended) return await putSingle(target, verifier, head.chunks, metadata, options, contentType);
-    return await putMultipart(target, verifier, replay(head.chunks, chunks), metadata, options, contentType);
+    if (first.last) return await putSingle(target, verifier, first.data, metadata, options, contentType);
+    return await putMultipart(target, verifier, reader, first, metadata, options, contentType);
   } catch (err) {
     verifier.destroy();
     stream.destroy();
@@ -67,34 +77,29 @@ export async function putObject(
   }
 }
 
-/** Reads until more than `limit` bytes arrived or the body ended (verified: the verifier flushed). */
-async function readAhead(
-  chunks: AsyncIterator<Buffer>,
-  limit: number,
-): Promise<{ chunks: Buffer[]; ended: boolean }> {
-  const head: Buffer[] = [];
-  let bytes = 0;
-  while (bytes <= limit) {
-    const next = await chunks.next();
-    if (next.done) return { chunks: head, ended: true };
-    head.push(next.value);
-    bytes += next.value.length;
-  }
-  return { chunks: head, ended: false };
+/** The configured part size, raised when a known size would need more than S3's 10,000 parts. */
+function partSizeFor(target: PutTarget, size: number | undefined): number {
+  const configured = target.options.partSize;
+  if (size === undefined || size <= configured * MAX_PARTS) return configured;
+  return Math.ceil(size / MAX_PARTS / MiB) * MiB;
 }
+
+const MiB = 1024 * 1024;
+const MAX_PARTS = 10_000;
 
 /** A whole, verified body: one PutObject carrying its sha256 (metadata) and MD5 (checked by S3). */
 async function putSingle(
   target: PutTarget,
   verifier: VerifyingDigest,
-  chunks: Buffer[],
+  data: Buffer,
   metadata: Record<string, string>,
   options: PutOptions,
   contentType: string | undefined,
 ): Promise<ObjectInfo> {
   const { sha256, size } = verifier.digest();
   metadata[SHA256_META] = sha256;
-  const data = Buffer.concat(chunks, size);
+  await awaitCommit(options, { sha256, size }, target.key);
+  throwIfAborted(options.signal, target.key);
   const result = await target.client.send(
     new PutObjectCommand({
       ...commonParams(target, options, metadata, contentType),
@@ -107,58 +112,103 @@ async function putSingle(
   return info(target.key, size, sha256, metadata, contentType, result.ETag);
 }
 
-/** lib-storage multipart upload of the rest; a stream error makes it abort, never complete. */
+/**
+ * Multipart upload, queueSize parts in flight. Completed only once the body
+ * ended verified (the verifier errors the stream otherwise) and beforeCommit
+ * resolved; aborted on any failure, the abort sent even when the caller's
+ * signal fired (so the store frees the parts).
+ */
 async function putMultipart(
   target: PutTarget,
   verifier: VerifyingDigest,
-  body: AsyncIterable<Buffer>,
+  reader: PartReader,
+  first: Part,
   metadata: Record<string, string>,
   options: PutOptions,
   contentType: string | undefined,
 ): Promise<ObjectInfo> {
+  const { client, options: s3 } = target;
   // Only a sha256 known before the upload starts can be stored with it.
   if (options.sha256) metadata[SHA256_META] = options.sha256;
-  const upload = new Upload({
-    client: options.signal ? withSignal(target.client, options.signal) : target.client,
-    params: {
-      ...commonParams(target, options, metadata, contentType),
-      Body: Readable.from(body, { objectMode: false }),
-    },
-    partSize: target.options.partSize,
-    queueSize: target.options.queueSize,
-    leavePartsOnError: false,
-  });
-  const result = await upload.done();
-  const { sha256, size } = verifier.digest();
-  return info(target.key, size, sha256, metadata, contentType, result.ETag);
-}
-
-/**
- * lib-storage sends its requests without an AbortSignal. This view of the
- * client adds the caller's to every request but AbortMultipartUpload, so an
- * abort also cancels in-flight parts and a pending CompleteMultipartUpload,
- * while the cleanup still goes out.
- */
-function withSignal(client: S3Client, signal: AbortSignal): S3Client {
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      if (property !== 'send') return Reflect.get(target, property, receiver);
-      return (command: Parameters<S3Client['send']>[0], opts?: { abortSignal?: AbortSignal }) =>
-        command instanceof AbortMultipartUploadCommand
-          ? target.send(command, opts)
-          : target.send(command, { ...opts, abortSignal: signal });
-    },
-  });
-}
-
-async function* replay(head: Buffer[], rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  yield* head;
-  head.length = 0;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
+  const send = { abortSignal: options.signal };
+  const create: CreateMultipartUploadCommandInput = commonParams(target, options, metadata, contentType);
+  // Under the SDK's default checksum mode (AWS), parts carry CRC32s the completion must list.
+  if ((await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED')
+    create.ChecksumAlgorithm = 'CRC32';
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand(create), send);
+  const ids = { Bucket: s3.bucket, Key: target.s3Key, UploadId };
+  const inFlight = new Set<Promise<void>>();
+  try {
+    const parts: CompletedPart[] = [];
+    let failure: { error: unknown } | undefined;
+    for (let part: Part | undefined = first, n = 1; part; n++) {
+      if (n > MAX_PARTS) throw tooManyParts(target.key);
+      const current: Part = part;
+      const upload = client
+        .send(
+          new UploadPartCommand({
+            ...ids,
+            PartNumber: n,
+            Body: current.data,
+            ContentLength: current.data.length,
+          }),
+          send,
+        )
+        .then((r) => {
+          parts.push(completedPart(n, r));
+        })
+        .catch((error) => {
+          failure ??= { error };
+        })
+        .finally(() => {
+          current.release();
+          inFlight.delete(upload);
+        });
+      inFlight.add(upload);
+      if (inFlight.size >= s3.queueSize) await Promise.race(inFlight);
+      if (failure) throw failure.error;
+      part = current.last ? undefined : await reader.next();
+      // A body that ended exactly on a part boundary leaves an empty last part: nothing to send.
+      if (part?.last && part.data.length === 0) {
+        part.release();
+        part = undefined;
+      }
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    const { sha256, size } = verifier.digest();
+    await awaitCommit(options, { sha256, size }, target.key);
+    parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    const result = await client.send(
+      new CompleteMultipartUploadCommand({ ...ids, MultipartUpload: { Parts: parts } }),
+      send,
+    );
+    return info(target.key, size, sha256, metadata, contentType, result.ETag);
+  } catch (err) {
+    // Parts still landing after the abort would bring the upload back (S3 says to abort again):
+    // let them settle first. At most queueSize of them; the caller's signal cancels them.
+    await Promise.allSettled([...inFlight]);
+    // Not under the caller's signal: the abort must go out precisely when that signal fired.
+    await client.send(new AbortMultipartUploadCommand(ids)).catch(() => undefined);
+    throw err;
   }
+}
+
+function completedPart(n: number, r: UploadPartCommandOutput): CompletedPart {
+  const part: CompletedPart = { PartNumber: n, ETag: r.ETag };
+  if (r.ChecksumCRC32) part.ChecksumCRC32 = r.ChecksumCRC32;
+  if (r.ChecksumCRC32C) part.ChecksumCRC32C = r.ChecksumCRC32C;
+  if (r.ChecksumSHA1) part.ChecksumSHA1 = r.ChecksumSHA1;
+  if (r.ChecksumSHA256) part.ChecksumSHA256 = r.ChecksumSHA256;
+  return part;
+}
+
+function tooManyParts(key: string): StowageError {
+  return new StowageError(
+    'TOO_LARGE',
+    `"${key}" needs more than ${MAX_PARTS} parts: pass its size (options.size) or raise the adapter's partSize`,
+    { key },
+  );
 }
 
 function commonParams(

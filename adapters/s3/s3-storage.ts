@@ -71,6 +71,7 @@ export class S3Storage implements Storage {
       sortedList: true,
       maxObjectSize: MAX_OBJECT_SIZE,
       keyIsAlsoPrefix: true,
+      beforeCommit: true,
     };
   }
 

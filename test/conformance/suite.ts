@@ -48,6 +48,7 @@ export function runConformance(
     // Every run writes under its own prefix, so live backends can be shared.
     const base = `conformance-${randomUUID().slice(0, 8)}`;
     const k = (name: string) => `${base}/${name}`;
+    const bigSize = options.bigSize ?? 10 * 1024 * 1024 + 12_345;
 
     beforeAll(async () => {
       h = await factory();
@@ -116,7 +117,7 @@ export function runConformance(
         await roundTrip(k('bodies/one'), Buffer.from([0xff]), Buffer.from([0xff]));
       });
       it('streams a 10 MB+ object of unknown length and reads it back intact', async () => {
-        const data = randomData(options.bigSize ?? 10 * 1024 * 1024 + 12_345);
+        const data = randomData(bigSize);
         await roundTrip(k('bodies/big.bin'), unknownLength(data), data);
       });
       it('overwrites an existing key with the new content', async () => {
@@ -413,6 +414,82 @@ export function runConformance(
         if (info.sha256 !== undefined) expect(info.sha256).toBe(sha256(data));
         const head = await s.head(key);
         if (head.sha256 !== undefined) expect(head.sha256).toBe(sha256(data));
+        expect(await h.leftovers()).toEqual([]);
+      });
+    });
+
+    describe('two-phase writes (beforeCommit)', () => {
+      /** A put held at its commit gate until release() or refuse(). */
+      const held = (key: string, body: Buffer) => {
+        let release!: () => void;
+        let refuse!: (err: unknown) => void;
+        let reached!: (staged: { size: number; sha256: string }) => void;
+        const atGate = new Promise<{ size: number; sha256: string }>((r) => (reached = r));
+        const gate = new Promise<void>((resolve, reject) => {
+          release = resolve;
+          refuse = reject;
+        });
+        const write = s.put(key, unknownLength(body, 65_536), {
+          beforeCommit: (staged) => {
+            reached(staged);
+            return gate;
+          },
+        });
+        write.catch(() => undefined);
+        return { write, atGate, release, refuse };
+      };
+
+      it('holds the bytes out of sight until beforeCommit resolves, then publishes them', async () => {
+        if (!s.capabilities.beforeCommit) {
+          const err = await expectCode(
+            s.put(k('gate/x'), 'x', { beforeCommit: async () => {} }),
+            'NOT_SUPPORTED',
+          );
+          expect(err.message).toContain('beforeCommit');
+          expect(await s.exists(k('gate/x'))).toBe(false);
+          return;
+        }
+        const key = k('gate/held.bin');
+        await s.put(key, 'previous');
+        const data = randomData(bigSize);
+        const put = held(key, data);
+        expect(await put.atGate).toEqual({ size: data.length, sha256: sha256(data) });
+        // Waiting at the gate: the key still holds the previous object.
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        put.release();
+        const info = await put.write;
+        expect(info.size).toBe(data.length);
+        expect(sha256(await collect((await s.get(key)).body))).toBe(sha256(data));
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('a refusal at the gate publishes nothing, keeps the previous object and leaves nothing behind', async () => {
+        if (!s.capabilities.beforeCommit) return expect(s.capabilities.beforeCommit).toBe(false);
+        const key = k('gate/refused.bin');
+        await s.put(key, 'previous');
+        const big = held(key, randomData(bigSize));
+        await big.atGate;
+        big.refuse(new StowageError('TOO_LARGE', 'another file in the request was too large'));
+        await expectCode(big.write, 'TOO_LARGE');
+        const small = held(k('gate/new.bin'), randomData(1000));
+        await small.atGate;
+        small.refuse(new Error('not today'));
+        const err = await expectCode(small.write, 'ABORTED');
+        expect((err.cause as Error).message).toBe('not today');
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await s.exists(k('gate/new.bin'))).toBe(false);
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('a body that fails verification never reaches the gate', async () => {
+        if (!s.capabilities.beforeCommit) return expect(s.capabilities.beforeCommit).toBe(false);
+        let called = false;
+        const gate = async () => {
+          called = true;
+        };
+        await expectCode(
+          s.put(k('gate/bad.txt'), 'tampered', { sha256: sha256('original'), beforeCommit: gate }),
+          'CHECKSUM_MISMATCH',
+        );
+        expect(called).toBe(false);
         expect(await h.leftovers()).toEqual([]);
       });
     });

@@ -95,6 +95,7 @@ describe('S3 presets and configuration', () => {
       contentType: true,
       sortedList: true,
       keyIsAlsoPrefix: true,
+      beforeCommit: true,
     });
     expect(s.capabilities.maxObjectSize).toBe(5 * 1024 ** 4);
     await expectCode(s.put('k', 'x', { metadata: { sha256: 'mine' } }), 'INVALID_ARGUMENT');

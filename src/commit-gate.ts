@@ -1,0 +1,20 @@
+import { StowageError } from './errors.js';
+import type { PutOptions, StagedDigest } from './types.js';
+
+/**
+ * Waits for a two-phase write's permission to publish (PutOptions.beforeCommit).
+ * A refusal that is not already a StowageError becomes ABORTED with it as the
+ * cause, so every adapter's error path passes it on unchanged.
+ */
+export async function awaitCommit(options: PutOptions, staged: StagedDigest, key: string): Promise<void> {
+  if (!options.beforeCommit) return;
+  try {
+    await options.beforeCommit({ size: staged.size, sha256: staged.sha256 });
+  } catch (err) {
+    if (err instanceof StowageError) throw err;
+    throw new StowageError('ABORTED', `write of "${key}" was not published: beforeCommit refused it`, {
+      cause: err,
+      key,
+    });
+  }
+}
