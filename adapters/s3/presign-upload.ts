@@ -48,6 +48,9 @@ export async function presignPost(
     }
     if (contentType.endsWith('/')) conditions.push(['starts-with', '$Content-Type', contentType]);
     else fields['Content-Type'] = contentType;
+  } else {
+    // S3 refuses any form field no condition names: let the browser send its file's type.
+    conditions.push(['starts-with', '$Content-Type', '']);
   }
   for (const [name, value] of Object.entries(metadata)) fields[`x-amz-meta-${name}`] = value;
 

@@ -85,12 +85,24 @@ describe('directUpload() against the S3 test server (presigned POST)', () => {
     expect(await allKeys(storage)).toEqual([]);
   });
 
-  it('rejects and deletes an object over maxFileSize at confirm (413) when the store did not enforce it', async () => {
-    // Real S3 refuses this POST (content-length-range); s3rver does not enforce policies, so confirm must.
+  it('an upload over maxFileSize is refused by the store itself (content-length-range): nothing to confirm', async () => {
     const storage = s3Storage();
     const app = appFor(storage, 4096);
     const grant = await supertest(app).post('/direct/presign').send({});
-    await postToS3(grant.body.upload, pngBytes(64, 64, 2), 'image/png');
+    const sent = await postToS3(grant.body.upload, pngBytes(64, 64, 2), 'image/png');
+    expect(sent.status).toBe(400);
+    expect(await sent.text()).toContain('<Code>EntityTooLarge</Code>');
+    const done = await supertest(app).post('/direct/confirm').send({ uploadKey: grant.body.uploadKey });
+    expect(done.status).toBe(404);
+    expect(await allKeys(storage)).toEqual([]);
+  });
+
+  it('confirm itself rejects and deletes an object over maxFileSize (413), for stores that do not enforce the policy', async () => {
+    const storage = s3Storage();
+    const app = appFor(storage, 4096);
+    const grant = await supertest(app).post('/direct/presign').send({});
+    // Written around the policy, as a store without POST policies would let it in.
+    await storage.put(grant.body.uploadKey, pngBytes(64, 64, 2));
     const done = await supertest(app).post('/direct/confirm').send({ uploadKey: grant.body.uploadKey });
     expect(done.status).toBe(413);
     expect(await allKeys(storage)).toEqual([]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import type { Storage } from '../../src/types.js';
 import { abortAfter } from '../helpers/raw-multipart.js';
+import { s3Calls } from '../helpers/s3-calls.js';
 import { collect, randomData, sha256 } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { multipartBody } from './upload/fixtures.js';
@@ -52,12 +53,17 @@ for (const [expressName, makeExpress] of EXPRESS_VERSIONS) {
 describe('upload() into S3 with files larger than one part (multipart upload)', () => {
   const MiB = 1024 * 1024;
 
-  it('stores a 12 MiB file intact through staging and copy', async () => {
+  it('stores a 12 MiB file intact, published by completing its multipart upload (no copy)', async () => {
     const storage = await s3Storage();
     const data = randomData(12 * MiB);
     const { app } = uploadApp(EXPRESS_VERSIONS[0][1], storage, { maxFileSize: 16 * MiB });
+    await server.clearRequests();
     const res = await supertest(app).post('/upload').attach('f', data, 'big.bin');
     expect(res.status).toBe(200);
+    const calls = await s3Calls(server);
+    expect(calls).toContain('CompleteMultipartUpload');
+    expect(calls).not.toContain('CopyObject');
+    expect(calls).not.toContain('UploadPartCopy');
     const [file] = res.body.files;
     expect(file).toMatchObject({ size: data.length, sha256: sha256(data) });
     expect(sha256(await collect((await storage.get(file.key)).body))).toBe(sha256(data));
@@ -77,6 +83,25 @@ describe('upload() into S3 with files larger than one part (multipart upload)', 
     expect(res.status).toBe(413);
     await completed(1);
     expect(await allKeys(storage)).toEqual([KEEP_STAGING_DIR]);
+    expect(await server.pendingUploads()).toEqual([]);
+  });
+
+  it('publishes none of a request whose second file is refused: the first keeps the previous object', async () => {
+    const storage = await s3Storage();
+    await storage.put('fixed/a', 'previous');
+    const { app, completed } = uploadApp(EXPRESS_VERSIONS[0][1], storage, {
+      maxFileSize: 16 * MiB,
+      drainLimit: 64 * MiB,
+      key: ({ field }) => `fixed/${field}`,
+    });
+    const res = await supertest(app)
+      .post('/upload')
+      .attach('a', randomData(12 * MiB), 'first.bin')
+      .attach('b', randomData(20 * MiB), 'second.bin');
+    expect(res.status).toBe(413);
+    await completed(1);
+    expect((await collect((await storage.get('fixed/a')).body)).toString()).toBe('previous');
+    expect(await allKeys(storage)).toEqual([KEEP_STAGING_DIR, 'fixed/a'].sort());
     expect(await server.pendingUploads()).toEqual([]);
   });
 

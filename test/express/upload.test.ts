@@ -14,6 +14,10 @@ import { pngBytes } from './upload/fixtures.js';
 import { close, EXPRESS_VERSIONS, listen, uploadApp } from './upload/harness.js';
 import { runUploadSuite } from './upload/suite.js';
 
+class MemoryWithoutBeforeCommit extends MemoryStorage {
+  override readonly capabilities = { ...new MemoryStorage().capabilities, beforeCommit: false };
+}
+
 const dirs: string[] = [];
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -29,6 +33,8 @@ const STORAGES: Array<[string, () => Promise<Storage>]> = [
     },
   ],
   ['memory', async () => new MemoryStorage()],
+  // Like Cloudinary: no two-phase writes, so files go to staging keys and are copied on success.
+  ['memory without two-phase writes', async () => new MemoryWithoutBeforeCommit()],
 ];
 
 for (const [storageName, makeStorage] of STORAGES) {

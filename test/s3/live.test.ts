@@ -4,8 +4,9 @@ import { collect, randomData, sha256, unknownLength } from '../helpers/streams.j
 import { liveS3Options } from './live.js';
 
 /**
- * What only a real store can show: S3 enforcing the POST policy's
- * content-length-range (s3rver does not check policies). Runs when
+ * The same checks against a real store: S3 itself refusing a POST over the
+ * policy's content-length-range (the loopback server emulates that check,
+ * test/servers/s3-post-policy.ts; this proves the emulation matches). Runs when
  * STOWAGE_TEST_S3_URL and credentials are set; the conformance suite runs
  * against the same store in test/conformance/s3.test.ts.
  */

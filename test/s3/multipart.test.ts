@@ -1,30 +1,16 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { S3Storage } from '../../adapters/s3/index.js';
+import { s3Calls } from '../helpers/s3-calls.js';
 import { collect, expectCode, randomData, sha256, unknownLength } from '../helpers/streams.js';
 import { startFlakyProxy } from '../servers/s3-flaky-proxy.js';
-import { type RecordedRequest, type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { storageOn } from './harness.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB; // S3's minimum part size.
 
 /** What kind of S3 call a recorded request was. */
-function kind(r: RecordedRequest): string {
-  const q = new Set(r.query);
-  if (r.method === 'POST' && q.has('uploads')) return 'CreateMultipartUpload';
-  if (r.method === 'PUT' && q.has('uploadId'))
-    return r.headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart';
-  if (r.method === 'POST' && q.has('uploadId')) return 'CompleteMultipartUpload';
-  if (r.method === 'DELETE' && q.has('uploadId')) return 'AbortMultipartUpload';
-  if (r.method === 'PUT') return r.headers['x-amz-copy-source'] ? 'CopyObject' : 'PutObject';
-  return r.method;
-}
-
-async function calls(server: S3TestServer): Promise<string[]> {
-  return (await server.requests()).map(kind);
-}
-
 /** A body that sends `bytes` and then waits until `release` is called, or fails. */
 function gatedStream(bytes: Buffer): { stream: Readable; fail(err: Error): void } {
   let sent = false;
@@ -42,7 +28,7 @@ function gatedStream(bytes: Buffer): { stream: Readable; fail(err: Error): void 
 /** Resolves once the server has seen `count` requests of `what`. */
 async function waitFor(server: S3TestServer, what: string, count = 1): Promise<void> {
   for (;;) {
-    if ((await calls(server)).filter((c) => c === what).length >= count) return;
+    if ((await s3Calls(server)).filter((c) => c === what).length >= count) return;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -62,7 +48,7 @@ describe('S3 multipart put', () => {
     const info = await s.put('mp/four-parts.bin', unknownLength(data, 100_000));
     expect(info.size).toBe(data.length);
     expect(info.sha256).toBe(sha256(data));
-    const sent = await calls(server);
+    const sent = await s3Calls(server);
     expect(sent.filter((c) => c === 'UploadPart')).toHaveLength(4);
     expect(sent.filter((c) => c === 'CompleteMultipartUpload')).toHaveLength(1);
     expect(sent).not.toContain('PutObject');
@@ -91,7 +77,7 @@ describe('S3 multipart put', () => {
   it('stores the sha256 of a small streamed body too (one PutObject, verified before sending)', async () => {
     const data = randomData(300_000);
     await s.put('mp/small.bin', Readable.from(unknownLength(data)));
-    expect(await calls(server)).toEqual(['PutObject']);
+    expect(await s3Calls(server)).toEqual(['PutObject']);
     expect((await s.head('mp/small.bin')).sha256).toBe(sha256(data));
   });
 
@@ -101,7 +87,7 @@ describe('S3 multipart put', () => {
     await waitFor(server, 'UploadPart', 2);
     gate.fail(new Error('client went away'));
     await expectCode(pending, 'ABORTED');
-    const sent = await calls(server);
+    const sent = await s3Calls(server);
     expect(sent).toContain('AbortMultipartUpload');
     expect(sent).not.toContain('CompleteMultipartUpload');
     expect(await s.exists('mp/failing.bin')).toBe(false);
@@ -118,8 +104,8 @@ describe('S3 multipart put', () => {
     await waitFor(server, 'UploadPart', 2);
     controller.abort();
     await expectCode(pending, 'ABORTED');
-    expect(await calls(server)).toContain('AbortMultipartUpload');
-    expect(await calls(server)).not.toContain('CompleteMultipartUpload');
+    expect(await s3Calls(server)).toContain('AbortMultipartUpload');
+    expect(await s3Calls(server)).not.toContain('CompleteMultipartUpload');
     expect(sha256(await collect((await s.get('mp/abort.bin')).body))).toBe(sha256(previous));
     expect(await server.pendingUploads()).toEqual([]);
   });
@@ -136,8 +122,8 @@ describe('S3 multipart put', () => {
       while (proxy.held === 0) await new Promise((r) => setTimeout(r, 20));
       controller.abort();
       await expectCode(pending, 'ABORTED');
-      expect(await calls(server)).toContain('AbortMultipartUpload');
-      expect(await calls(server)).not.toContain('CompleteMultipartUpload');
+      expect(await s3Calls(server)).toContain('AbortMultipartUpload');
+      expect(await s3Calls(server)).not.toContain('CompleteMultipartUpload');
       expect(await s.exists('mp/abort-complete.bin')).toBe(false);
       expect(await server.pendingUploads()).toEqual([]);
     } finally {
@@ -154,7 +140,7 @@ describe('S3 multipart put', () => {
       s.put('mp/mismatch.bin', unknownLength(data), { sha256: sha256('other') }),
       'CHECKSUM_MISMATCH',
     );
-    const sent = await calls(server);
+    const sent = await s3Calls(server);
     expect(sent).toContain('UploadPart');
     expect(sent).toContain('AbortMultipartUpload');
     expect(sent).not.toContain('CompleteMultipartUpload');
@@ -168,7 +154,7 @@ describe('S3 multipart put', () => {
       s.put('mp/short.bin', unknownLength(data), { size: data.length + 1 }),
       'CHECKSUM_MISMATCH',
     );
-    expect(await calls(server)).not.toContain('CompleteMultipartUpload');
+    expect(await s3Calls(server)).not.toContain('CompleteMultipartUpload');
     expect(await s.exists('mp/short.bin')).toBe(false);
     expect(await server.pendingUploads()).toEqual([]);
   });
@@ -176,7 +162,7 @@ describe('S3 multipart put', () => {
   it('maxSize tripping after parts were sent is TOO_LARGE and aborts the upload', async () => {
     const data = randomData(3 * PART);
     await expectCode(s.put('mp/too-big.bin', unknownLength(data), { maxSize: 2 * PART + 100 }), 'TOO_LARGE');
-    expect(await calls(server)).toContain('AbortMultipartUpload');
+    expect(await s3Calls(server)).toContain('AbortMultipartUpload');
     expect(await s.exists('mp/too-big.bin')).toBe(false);
     expect(await server.pendingUploads()).toEqual([]);
   });
@@ -193,7 +179,7 @@ describe('S3 multipart put', () => {
     const info = await copier.copy('mp/copy src+&;=%.bin', 'mp/copied ü.bin');
     expect(info.key).toBe('mp/copied ü.bin');
     expect(info.size).toBe(data.length);
-    const sent = await calls(server);
+    const sent = await s3Calls(server);
     expect(sent.filter((c) => c === 'UploadPartCopy')).toHaveLength(3);
     const head = await copier.head('mp/copied ü.bin');
     expect(head).toMatchObject({

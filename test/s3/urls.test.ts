@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { contentDisposition } from '../../adapters/s3/urls.js';
-import { collect, expectCode, randomData, sha256 } from '../helpers/streams.js';
+import { expectCode, randomData, sha256 } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { storageOn } from './harness.js';
 
-interface PostPolicy {
-  expiration: string;
-  conditions: Array<Record<string, string> | [string, string | number, string | number]>;
-}
-
-function decodePolicy(fields: Record<string, string>): PostPolicy {
-  const encoded = fields.Policy ?? fields.policy;
-  expect(encoded, 'the presigned POST carries a policy').toBeTypeOf('string');
-  return JSON.parse(Buffer.from(encoded!, 'base64').toString('utf8')) as PostPolicy;
-}
-
-describe('S3 urls and direct uploads', () => {
+describe('S3 urls (presigned POST: presigned-post.test.ts)', () => {
   let server: S3TestServer;
   let s: S3Storage;
   beforeAll(async () => {
@@ -88,70 +77,5 @@ describe('S3 urls and direct uploads', () => {
     await expectCode(s.url('k', { expiresIn: 8 * 24 * 3600 }), 'INVALID_ARGUMENT');
     await expectCode(s.url('k', { transform: { width: 100 } }), 'NOT_SUPPORTED');
     await expectCode(s.url('../k'), 'INVALID_KEY');
-  });
-
-  it('a presigned POST uploads with fetch and FormData; type and metadata land on the object', async () => {
-    const upload = await s.presignUpload('uploads/avatar.png', {
-      maxSize: 50_000,
-      contentType: 'image/png',
-      metadata: { owner: 'ada' },
-      expiresIn: 120,
-    });
-    expect(upload).toMatchObject({ key: 'uploads/avatar.png', method: 'POST', fileField: 'file' });
-    expect(upload.url).toBe(`${server.endpoint}/${server.bucket}`);
-    expect(upload.fields.key).toBe('app/uploads/avatar.png');
-    expect(upload.expiresAt.getTime()).toBeGreaterThan(Date.now());
-    const data = randomData(10_000);
-    const form = new FormData();
-    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-    form.append(upload.fileField, new Blob([data], { type: 'image/png' }), 'avatar.png');
-    const res = await fetch(upload.url, { method: 'POST', body: form });
-    expect(res.status).toBe(204);
-    const head = await s.head('uploads/avatar.png');
-    expect(head.size).toBe(data.length);
-    expect(head.contentType).toBe('image/png');
-    expect(head.metadata.owner).toBe('ada');
-    expect(sha256(await collect((await s.get('uploads/avatar.png')).body))).toBe(sha256(data));
-  });
-
-  /**
-   * s3rver accepts any POST without checking the policy, so a POST over the
-   * limit is not refused here. What S3 enforces is the signed policy
-   * document: assert its conditions. The live run (STOWAGE_TEST_S3_URL)
-   * shows the refusal against the real store.
-   */
-  it('the POST policy carries content-length-range, the exact key and the content-type conditions', async () => {
-    const exact = await s.presignUpload('uploads/doc.pdf', { maxSize: 1234, contentType: 'application/pdf' });
-    const policy = decodePolicy(exact.fields);
-    expect(policy.conditions).toContainEqual(['content-length-range', 0, 1234]);
-    expect(policy.conditions).toContainEqual({ key: 'app/uploads/doc.pdf' });
-    expect(policy.conditions).toContainEqual({ bucket: server.bucket });
-    expect(policy.conditions).toContainEqual({ 'Content-Type': 'application/pdf' });
-    const expires = new Date(policy.expiration).getTime();
-    expect(expires).toBeGreaterThan(Date.now() + 500_000);
-    expect(expires).toBeLessThanOrEqual(Date.now() + 601_000);
-
-    const prefixed = await s.presignUpload('uploads/pic', { maxSize: 10, contentType: 'image/' });
-    expect(decodePolicy(prefixed.fields).conditions).toContainEqual([
-      'starts-with',
-      '$Content-Type',
-      'image/',
-    ]);
-    expect(prefixed.fields['Content-Type']).toBeUndefined();
-  });
-
-  it('validates presignUpload options and refuses stores without POST uploads', async () => {
-    await expectCode(s.presignUpload('k', { maxSize: 0 }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', { maxSize: 10, contentType: 'nope' }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', { maxSize: 10, metadata: { sha256: 'x' } }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', undefined as never), 'INVALID_ARGUMENT');
-    const r2 = new S3Storage({
-      bucket: 'b',
-      preset: 'r2',
-      endpoint: 'https://acct.r2.cloudflarestorage.com',
-      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x'.repeat(40) },
-    });
-    expect(r2.capabilities.presignUpload).toBe(false);
-    await expectCode(r2.presignUpload('k', { maxSize: 10 }), 'NOT_SUPPORTED');
   });
 });

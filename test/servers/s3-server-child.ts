@@ -1,3 +1,5 @@
+import { POST_POLICY_SOURCE } from './s3-post-policy.js';
+
 /**
  * The code the s3rver child process runs (CommonJS, passed with `node -e`).
  * It starts s3rver 3.7.1 and patches the few places where s3rver departs
@@ -21,15 +23,20 @@
  *   s3rver's decodeURI yields exactly what S3 would.
  * - UploadPartCopy (multipart copy) answers NotImplemented. Emulated from the
  *   store: the source range is read and stored as the part.
+ * - POST Object (browser upload) stores whatever arrives and ignores the
+ *   policy. S3 checks the SigV4 signature, expiry, every condition and
+ *   content-length-range, and stores nothing when one fails: enforced as S3
+ *   does by s3-post-policy.ts (what it covers and what not is listed there).
  *
  * `POST /_stowage/seed` {keys, body} creates many small objects at once
  * through s3rver's store, for fixtures such as a 1,000+ key listing.
  * Every request is recorded (method, path, query names, a few headers);
  * `GET /_stowage/requests` returns the record and `DELETE` clears it, so
  * tests can assert what the client really sent (e.g. that an abort was sent).
- * Not patched, and declared by the tests instead: SigV4 verification, POST
- * policy enforcement, suffix ranges, ListMultipartUploads, "bytes=0-0" (s3rver
- * reads an end of 0 as "to the end" and answers with the whole object).
+ * Not patched, and declared by the tests instead: SigV4 verification of
+ * ordinary requests (POST policies are verified), suffix ranges,
+ * ListMultipartUploads, "bytes=0-0" (s3rver reads an end of 0 as "to the end"
+ * and answers with the whole object).
  */
 export const CHILD_SOURCE = String.raw`
 'use strict';
@@ -63,6 +70,10 @@ FilesystemStore.prototype.deleteObject = function (b, key) {
   return serialise('delete:' + b, () => deleteObject.call(this, b, key));
 };
 // putObjectMultipart (CompleteMultipartUpload) ends in putObject, so it is serialised too.
+
+// POST policies checked as S3 does (s3-post-policy.ts).
+${POST_POLICY_SOURCE}
+installPostPolicy(path.dirname(s3rverMain));
 
 // Listing in UTF-8 byte order, paged after startAfter.
 const S3Object = require(path.join(path.dirname(s3rverMain), 'models', 'object.js'));

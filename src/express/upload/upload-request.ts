@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Busboy from 'busboy';
+import { deferred } from '../../deferred.js';
 import { isAbortError, StowageError } from '../../errors.js';
 import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
-import type { Storage } from '../../types.js';
+import type { StagedDigest, Storage } from '../../types.js';
 import { cleanOriginalName, finalKeyFor } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
@@ -14,11 +15,32 @@ import { discard, newStagingKey, promote } from './staging.js';
 
 export type Next = (err?: unknown) => void;
 
-/** A file written to its staging key, waiting for the whole request to pass. */
+/** Where a checked file goes, known once its first bytes were sniffed. */
+interface FileTarget {
+  field: string;
+  originalName: string;
+  finalKey: string;
+  contentType: string;
+}
+
+/** What a file's bytes are checked with before it may be published. */
+interface FileChecks {
+  label: string;
+  /** busboy's part stream: `truncated` once it passed the size limit. */
+  stream: Readable;
+  digest: DigestStream;
+}
+
+/**
+ * A file held until the whole request passed: either a write waiting at its
+ * commit gate (`published`, where the backend has two-phase writes) or an
+ * object at a staging key, to be copied to its final key.
+ */
 interface StagedFile {
   field: string;
   originalName: string;
-  stagingKey: string;
+  stagingKey?: string;
+  published?: Promise<unknown>;
   finalKey: string;
   contentType: string;
   size: number;
@@ -48,6 +70,10 @@ export class UploadRequest {
   private readonly stagingKeys = new Set<string>();
   private readonly staged: StagedFile[] = [];
   private readonly promoted: string[] = [];
+  /** Writes held at their commit gate; they settle only after publish opens or fails. */
+  private readonly held = new Set<Promise<unknown>>();
+  /** The commit gate of every held write: resolved once the whole request passed, rejected by fail(). */
+  private readonly publish = deferred<void>();
   private busboy: Busboy.Busboy | undefined;
   private failure: StowageError | undefined;
   private clientGone = false;
@@ -62,6 +88,8 @@ export class UploadRequest {
   ) {}
 
   start(): void {
+    // A request whose files were all refused before their gate leaves nobody listening to it.
+    this.publish.promise.catch(() => undefined);
     this.req.once('aborted', () => this.onClientGone());
     this.req.once('error', () => this.onClientGone());
     this.res.once('close', () => {
@@ -177,39 +205,80 @@ export class UploadRequest {
       req: this.req,
     });
     if (signal.aborted) throw signal.reason;
-    const stagingKey = newStagingKey(this.opts.stagingPrefix);
-    this.stagingKeys.add(stagingKey);
     const digest = new DigestStream({ maxSize: this.opts.maxFileSize, label });
     // put() reports the digest's errors; this only keeps one raised before put() listens from crashing.
     digest.on('error', () => undefined);
-    this.bodies.add(digest);
     digest.write(head);
     if (ended) digest.end();
     else stream.pipe(digest);
-    let stored: Awaited<ReturnType<Storage['put']>>;
+    const file = { field, originalName, finalKey, contentType };
+    const checks = { label, stream, digest };
+    this.bodies.add(digest);
     try {
-      stored = await this.storage.put(stagingKey, digest, {
-        maxSize: this.opts.maxFileSize,
-        contentType,
-        signal: this.storageAbort.signal,
-      });
+      if (this.storage.capabilities.beforeCommit) await this.holdAtGate(file, checks);
+      else await this.writeStaged(file, checks);
     } catch (err) {
       digest.destroy();
       throw err;
     } finally {
       this.bodies.delete(digest);
     }
-    if ((stream as Readable & { truncated?: boolean }).truncated) {
-      throw tooLarge(`${label} is larger than ${this.opts.maxFileSize} bytes`);
+  }
+
+  /** Two-phase write to the final key, held unpublished (temp file, open multipart upload) until finish(). */
+  private async holdAtGate(file: FileTarget, checks: FileChecks): Promise<void> {
+    const atGate = deferred<StagedDigest>();
+    const write = this.storage.put(file.finalKey, checks.digest, {
+      maxSize: this.opts.maxFileSize,
+      contentType: file.contentType,
+      signal: this.storageAbort.signal,
+      beforeCommit: async (staged) => {
+        atGate.resolve(staged);
+        await this.publish.promise;
+      },
+    });
+    this.held.add(write);
+    write.catch(() => undefined).finally(() => this.held.delete(write));
+    // put() settles only after the gate; reaching the gate (or failing before it) is what counts here.
+    const staged = await Promise.race([atGate.promise, write.then(() => undefined)]);
+    if (!staged) throw new StowageError('INTERNAL', `${checks.label}: published before the request passed`);
+    const { size, sha256 } = this.passChecks(checks, staged);
+    this.staged.push({ ...file, published: write, size, sha256 });
+  }
+
+  /** Backends without two-phase writes: the whole file goes to a staging key, promoted by copy later. */
+  private async writeStaged(file: FileTarget, checks: FileChecks): Promise<void> {
+    const stagingKey = newStagingKey(this.opts.stagingPrefix);
+    this.stagingKeys.add(stagingKey);
+    const stored = await this.storage.put(stagingKey, checks.digest, {
+      maxSize: this.opts.maxFileSize,
+      contentType: file.contentType,
+      signal: this.storageAbort.signal,
+    });
+    const { size, sha256 } = this.passChecks(checks, { size: stored.size, sha256: stored.sha256 });
+    this.staged.push({ ...file, stagingKey, size, sha256 });
+  }
+
+  /** Size limit and the backend's own count of the bytes against ours. */
+  private passChecks(
+    checks: FileChecks,
+    stored: { size: number; sha256?: string | undefined },
+  ): StagedDigest {
+    if ((checks.stream as Readable & { truncated?: boolean }).truncated) {
+      throw tooLarge(`${checks.label} is larger than ${this.opts.maxFileSize} bytes`);
     }
-    const { size, sha256 } = digest.digest();
+    const { size, sha256 } = checks.digest.digest();
     if (stored.size !== size || (stored.sha256 !== undefined && stored.sha256 !== sha256)) {
-      throw new StowageError('CHECKSUM_MISMATCH', `${label}: storage holds different bytes than were sent`, {
-        status: 503,
-        retryable: true,
-      });
+      throw new StowageError(
+        'CHECKSUM_MISMATCH',
+        `${checks.label}: storage holds different bytes than were sent`,
+        {
+          status: 503,
+          retryable: true,
+        },
+      );
     }
-    this.staged.push({ field, originalName, stagingKey, finalKey, contentType, size, sha256 });
+    return { size, sha256 };
   }
 
   /** Busboy read the whole body: wait for the writes, then promote. */
@@ -220,16 +289,12 @@ export class UploadRequest {
     if (this.failure) return;
     const files: UploadedFile[] = [];
     try {
+      // Every held write publishes at once; copies (backends without two-phase writes) go one by one.
+      this.publish.resolve();
+      const published = await Promise.allSettled(this.staged.map((file) => this.publishFile(file)));
+      const refused = published.find((r) => r.status === 'rejected');
+      if (refused) throw refused.reason;
       for (const file of this.staged) {
-        if (this.failure) return;
-        await promote(this.storage, file.stagingKey, file.finalKey, {
-          size: file.size,
-          sha256: file.sha256,
-          contentType: file.contentType,
-        });
-        // Only now is the final key ours to roll back; a failed copy left the old object alone.
-        this.promoted.push(file.finalKey);
-        this.stagingKeys.delete(file.stagingKey);
         files.push({
           field: file.field,
           key: file.finalKey,
@@ -257,6 +322,20 @@ export class UploadRequest {
     if (req.body === undefined || isEmptyPlainObject(req.body)) req.body = this.fields;
     this.report({ ok: true, files });
     this.next();
+  }
+
+  /** Publishes one checked file; from then on its final key is ours to roll back. */
+  private async publishFile(file: StagedFile): Promise<void> {
+    if (file.published) await file.published;
+    else if (file.stagingKey) {
+      await promote(this.storage, file.stagingKey, file.finalKey, {
+        size: file.size,
+        sha256: file.sha256,
+        contentType: file.contentType,
+      });
+      this.stagingKeys.delete(file.stagingKey);
+    }
+    this.promoted.push(file.finalKey);
   }
 
   private requestEnded(): Promise<void> {
@@ -299,6 +378,8 @@ export class UploadRequest {
     if (this.failure || this.answered) return;
     this.failure = error;
     this.stop.abort(error);
+    // Held writes discard their bytes (temp file, multipart upload) instead of publishing.
+    this.publish.reject(error);
     // Not the storage signal: a write whose body is complete may already be landing at the backend
     // (an aborted PutObject can still succeed there). Failing the bodies lets such writes finish,
     // so the cleanup that follows deletes what they stored instead of racing them.
@@ -356,7 +437,7 @@ export class UploadRequest {
   }
 
   private async cleanup(): Promise<void> {
-    const settled = Promise.allSettled([...this.pending]);
+    const settled = Promise.all([Promise.allSettled([...this.pending]), Promise.allSettled([...this.held])]);
     // Backstop for a backend that never settles a write: abort it after a grace period.
     const timer = setTimeout(() => this.storageAbort.abort(this.failure), STORAGE_GRACE_MS);
     timer.unref();
