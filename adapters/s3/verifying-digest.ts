@@ -13,7 +13,7 @@ export interface Expectations {
  * DigestStream that also checks what the caller promised: more bytes than
  * the expected size fail at once, a short body or a sha256 mismatch fails at
  * the end — as a stream error instead of 'end', so whoever consumes it (our
- * single PUT, or lib-storage's chunker) never sees a complete body and never
+ * single PUT, or the multipart part reader) never sees a complete body and never
  * completes an upload.
  */
 export class VerifyingDigest extends DigestStream {

@@ -45,7 +45,6 @@ beforeAll(async () => {
   await installProduction(join(work, 'apps'), stowageDir, [
     'express',
     '@aws-sdk/client-s3',
-    '@aws-sdk/lib-storage',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
   ]);

@@ -25,7 +25,7 @@ import { buildSlug, compressedSize, git } from './slug.js';
 const run = promisify(execFile);
 
 /** The app's runtime dependencies (what its package.json lists besides stowage). */
-export const APP_DEPENDENCIES = ['express', '@aws-sdk/client-s3', '@aws-sdk/lib-storage'];
+export const APP_DEPENDENCIES = ['express', '@aws-sdk/client-s3'];
 const MODEL_PATH = 'models/sentiment.f32';
 
 export interface Answer {
