@@ -281,7 +281,7 @@ export class UploadRequest {
     return { size, sha256 };
   }
 
-  /** Busboy read the whole body: wait for the writes, then promote. */
+  /** Busboy read the whole body: wait for the writes, then publish them all. */
   private async finish(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     // busboy can finish before the last bytes of the HTTP body arrive; a client that drops then has not uploaded.
@@ -289,7 +289,7 @@ export class UploadRequest {
     if (this.failure) return;
     const files: UploadedFile[] = [];
     try {
-      // Every held write publishes at once; copies (backends without two-phase writes) go one by one.
+      // Every held write publishes at once (or, without two-phase writes, every staged copy is made).
       this.publish.resolve();
       const published = await Promise.allSettled(this.staged.map((file) => this.publishFile(file)));
       const refused = published.find((r) => r.status === 'rejected');
