@@ -33,11 +33,18 @@ export async function isGitWorkTree(dir: string): Promise<boolean> {
   return result.code === 0 && result.stdout.toString('utf8').trim() === 'true';
 }
 
-/** Tracked paths under `dir`, relative to it, POSIX separators. */
-export async function gitTrackedFiles(dir: string): Promise<string[]> {
+/**
+ * Tracked paths under `dir` (relative to it, POSIX separators) when it is
+ * inside a git work tree, else undefined (no repository, or no git). Inside
+ * a repository that is one process, not a `rev-parse` then an `ls-files`:
+ * start-up time matters on a re-run.
+ */
+export async function trackedFilesIfWorkTree(dir: string): Promise<string[] | undefined> {
   const result = await runGit(dir, ['ls-files', '-z']);
-  if (result.code !== 0) throw new Error(`git ls-files failed: ${result.stderr.trim()}`);
-  return splitNul(result.stdout);
+  if (result.code === 0) return splitNul(result.stdout);
+  // Asked, not parsed from the (localised) error message.
+  if (!(await isGitWorkTree(dir))) return undefined;
+  throw new Error(`git ls-files failed: ${result.stderr.trim()}`);
 }
 
 /** Removes paths from the index, keeping the files on disk (`git rm --cached`). */

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestFile } from '../integrity.js';
+import { WHOLE_FILE_LIMIT } from './file-body.js';
 import type { AppFile } from './repo-files.js';
 
 /** Where the hash cache lives, relative to the app directory (never deployed, never committed). */
@@ -78,7 +79,7 @@ export class HashCache {
   async digest(dir: string, file: AppFile): Promise<{ sha256: string; hashed: boolean }> {
     const cached = this.lookup(file);
     if (cached) return { sha256: cached, hashed: false };
-    const { sha256, size } = await digestFile(join(dir, file.path));
+    const { sha256, size } = await digestOf(join(dir, file.path), file.size);
     // A file that changed while hashing is not cached: its stat no longer describes the bytes.
     if (size === file.size) this.remember(file, sha256);
     return { sha256, hashed: true };
@@ -100,6 +101,12 @@ export class HashCache {
       await unlink(temp).catch(() => undefined);
     }
   }
+}
+
+async function digestOf(path: string, expectedSize: number): Promise<{ sha256: string; size: number }> {
+  if (expectedSize > WHOLE_FILE_LIMIT) return digestFile(path);
+  const data = await readFile(path);
+  return { sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
 }
 
 function isRecord(value: unknown): value is CacheRecord {

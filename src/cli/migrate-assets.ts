@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import mime from 'mime-types';
+import type mimeTypes from 'mime-types';
 import { isStowageError, StowageError, throwIfAborted } from '../errors.js';
 import { validateKey } from '../keys.js';
 import {
@@ -15,9 +15,11 @@ import {
 } from '../manifest.js';
 import type { Storage } from '../types.js';
 import { UsageError } from './exit-codes.js';
+import { fileBody } from './file-body.js';
 import { comparePaths } from './format.js';
 import { gitUntrack, isGitWorkTree } from './git.js';
 import { HashCache } from './hash-cache.js';
+import { lazyRequire } from './lazy-require.js';
 import { CONTENT_PREFIX, contentAddressedKey } from './object-key.js';
 import { runPool } from './pool.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
@@ -47,9 +49,7 @@ export interface MigrateAssetsOptions {
   /** Parallel uploads (default 8). */
   concurrency?: number;
   /**
-   * How each upload is verified: "head" (default: size, and sha256 where the
-   * backend reports it, else a read-back), "read-back" (always re-download
-   * and hash), or "put" (trust the adapter's checksum-verified write).
+   * How each upload is verified (see UploadVerification); default "put".
    */
   verify?: UploadVerification;
   /** Ask storage about every file, ignoring what this machine already confirmed it holds. */
@@ -61,7 +61,24 @@ export interface MigrateAssetsOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * - "put" (default): the write itself is the check. The adapter hashes the
+ *   bytes it streams and fails the put, before the object is committed, when
+ *   their size or sha256 differs from the file's; the size and sha256 it
+ *   reports must match too. On S3 the store checks the transfer as well: a
+ *   single PutObject (up to the part size, 8 MiB by default) carries
+ *   Content-MD5, and on AWS multipart parts carry CRC32 checksums. No extra
+ *   request.
+ * - "head": "put", then one HEAD per object: it must exist with the right
+ *   size, and the sha256 the backend recorded (S3: x-amz-meta-sha256) must
+ *   match; a backend that records none is read back instead.
+ * - "read-back": "put", then the object is downloaded and hashed: proves
+ *   what storage returns, at the cost of a full download.
+ */
 export type UploadVerification = 'head' | 'read-back' | 'put';
+
+/** Content types from the file extension; loaded only when a file is new to the manifest. */
+const mime = lazyRequire<typeof mimeTypes>('mime-types');
 
 /** "upload": storage does not hold it yet; "stored": already there, nothing to send. */
 export type PlanAction = 'upload' | 'stored';
@@ -96,6 +113,7 @@ export interface MigrateAssetsResult {
 }
 
 const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_VERIFICATION: UploadVerification = 'put';
 const HASH_CONCURRENCY = 4;
 /** From this many files on, one listing beats a head request per file. */
 const LIST_THRESHOLD = 32;
@@ -110,6 +128,8 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
   const env = options.env ?? process.env;
   const progress = options.progress ?? silentProgress;
   const concurrency = checkConcurrency(options.concurrency);
+  // Every in-flight request listens on the signal: not a leak, just many.
+  if (options.signal) setMaxListeners(0, options.signal);
   const manifestFile = options.manifest ?? MANIFEST_FILE;
   const manifestPath = isAbsolute(manifestFile) ? manifestFile : join(cwd, manifestFile);
   if (options.minSize !== undefined && (!Number.isSafeInteger(options.minSize) || options.minSize < 0)) {
@@ -147,9 +167,14 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
     );
   }
   const candidates = [...chosen.values()].sort((a, b) => comparePaths(a.path, b.path));
-  for (const file of candidates) validateKey(file.path, `path "${file.path}"`);
+  // Manifest paths were validated when it was read.
+  const recorded = new Set((existing?.files ?? []).map((e) => e.path));
+  for (const file of candidates) if (!recorded.has(file.path)) validateKey(file.path, `path "${file.path}"`);
 
   const cache = await HashCache.open(cwd);
+  // Files to hash are new or changed, so storage will almost surely be asked:
+  // load the SDK and check access while hashing instead of after it.
+  const early = target && candidates.some((f) => !cache.lookup(f)) ? connect(target) : undefined;
   const hashing = await hashFiles(cwd, cache, candidates, progress, options.signal);
   const tracked = new Set(listing.source === 'git' ? listing.files.map((f) => f.path) : []);
   const listed = new Set(listing.files.map((f) => f.path));
@@ -165,7 +190,8 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
       action: 'upload',
       inSlug: listed.has(file.path) && !slugignore.ignores(file.path),
     };
-    const type = mime.lookup(file.path);
+    // Same path, same type: a re-run need not load the MIME table.
+    const type = previous.get(file.path)?.contentType ?? mime().lookup(file.path);
     if (type) entry.contentType = type;
     return entry;
   });
@@ -183,8 +209,7 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
   const unknown = files.filter((f) => f.action === 'upload');
   let storage: Storage | undefined;
   if (target && unknown.length > 0) {
-    storage = await target.open();
-    await checkStorageAccess(storage, target.url);
+    storage = await (early ?? connect(target));
     await markStored(storage, unknown, previous, concurrency, options.signal);
     for (const file of unknown)
       if (file.action === 'stored') cache.markStored(target.url, file.key, file.sha256);
@@ -222,7 +247,7 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
       throwIfAborted(options.signal);
       await uploadAndVerify(storage!, cwd, file, {
         immutable: options.keepPaths !== true,
-        verify: options.verify ?? 'head',
+        verify: options.verify ?? DEFAULT_VERIFICATION,
         signal: options.signal,
       });
       cache.markStored(target.url, file.key, file.sha256);
@@ -250,6 +275,17 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
     await gitUntrack(cwd, result.untracked);
   }
   return result;
+}
+
+/** Opens the storage and checks it is reachable; a failure is only reported if awaited. */
+function connect(target: { url: string; open: () => Promise<Storage> }): Promise<Storage> {
+  const connecting = (async () => {
+    const storage = await target.open();
+    await checkStorageAccess(storage, target.url);
+    return storage;
+  })();
+  connecting.catch(() => undefined);
+  return connecting;
 }
 
 function resolveTarget(
@@ -380,7 +416,7 @@ async function uploadAndVerify(
   file: PlannedFile,
   how: { immutable: boolean; verify: UploadVerification; signal: AbortSignal | undefined },
 ): Promise<void> {
-  const stored = await storage.put(file.key, createReadStream(join(cwd, file.path)), {
+  const stored = await storage.put(file.key, await fileBody(join(cwd, file.path), file.size), {
     size: file.size,
     sha256: file.sha256,
     ...(file.contentType ? { contentType: file.contentType } : {}),
@@ -392,7 +428,7 @@ async function uploadAndVerify(
     if (stored.size === file.size && (!stored.sha256 || stored.sha256 === file.sha256)) return;
     throw new StowageError(
       'CHECKSUM_MISMATCH',
-      `upload of ${file.path} to "${file.key}" reported ${stored.size} bytes, expected ${file.size}`,
+      `upload of ${file.path} to "${file.key}" reported ${stored.size} bytes and sha256 ${stored.sha256 ?? '(none)'}, expected ${file.size} bytes and ${file.sha256}`,
       { key: file.key },
     );
   }

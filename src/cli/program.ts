@@ -51,10 +51,13 @@ function defineMigrate(command: Command, run: Runner): Command {
     .addOption(
       new Option(
         '--verify <mode>',
-        'how each upload is checked: head (size and sha256), read-back, or put (trust the checksummed write)',
+        'how each upload is checked. put: the upload fails unless the bytes sent match the ' +
+          "file's size and sha256 (S3 also checks Content-MD5 on single-request uploads); " +
+          'head: put, then a HEAD per object must show that size and sha256; ' +
+          'read-back: put, then each object is downloaded and hashed',
       )
-        .choices(['head', 'read-back', 'put'])
-        .default('head'),
+        .choices(['put', 'head', 'read-back'])
+        .default('put'),
     )
     .option(
       '--recheck',

@@ -1,8 +1,14 @@
+import { lstatSync, type Stats } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type ignoreModule from 'ignore';
+import type { Ignore } from 'ignore';
 import { comparePaths } from './format.js';
-import { gitTrackedFiles, isGitWorkTree } from './git.js';
+import { trackedFilesIfWorkTree } from './git.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** The .gitignore matcher factory: only a walk outside git needs it. */
+const loadIgnore = lazyRequire<typeof ignoreModule>('ignore');
 
 export interface AppFile {
   /** Relative to the app directory, POSIX separators. */
@@ -28,11 +34,15 @@ const ALWAYS_SKIPPED = new Set(['.git', 'node_modules']);
  * work tree, else every file not ignored by .gitignore. Sorted by path.
  */
 export async function listAppFiles(dir: string): Promise<AppFileListing> {
-  if (await isGitWorkTree(dir)) {
-    const paths = await gitTrackedFiles(dir);
-    const files = (await Promise.all(paths.map((p) => statFile(dir, p)))).filter(
-      (f): f is AppFile => f !== undefined,
-    );
+  const paths = await trackedFilesIfWorkTree(dir);
+  if (paths) {
+    // Synchronous on purpose: nothing else runs meanwhile, and a cached lstat
+    // costs microseconds where a thread-pool round trip costs tens of them.
+    const files: AppFile[] = [];
+    for (const path of paths) {
+      const file = toAppFile(path, lstatOrUndefined(join(dir, path)));
+      if (file) files.push(file);
+    }
     return { source: 'git', files: files.sort((a, b) => comparePaths(a.path, b.path)) };
   }
   const files: AppFile[] = [];
@@ -42,15 +52,22 @@ export async function listAppFiles(dir: string): Promise<AppFileListing> {
 
 /** Stats a listed path; undefined for paths that vanished or are not files (submodules). */
 export async function statFile(dir: string, path: string): Promise<AppFile | undefined> {
+  return toAppFile(path, await lstat(join(dir, path)).catch(() => undefined));
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    const info = await lstat(join(dir, path));
-    if (!info.isFile() && !info.isSymbolicLink()) return undefined;
-    const file: AppFile = { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
-    if (info.isSymbolicLink()) file.symlink = true;
-    return file;
+    return lstatSync(path);
   } catch {
     return undefined;
   }
+}
+
+function toAppFile(path: string, info: Stats | undefined): AppFile | undefined {
+  if (!info || (!info.isFile() && !info.isSymbolicLink())) return undefined;
+  const file: AppFile = { path, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
+  if (info.isSymbolicLink()) file.symlink = true;
+  return file;
 }
 
 interface IgnoreScope {
@@ -84,7 +101,8 @@ function isIgnored(scopes: IgnoreScope[], path: string): boolean {
 /** Parsed rules of a .gitignore-syntax file, or undefined when it does not exist. */
 export async function readIgnoreFile(file: string): Promise<Ignore | undefined> {
   try {
-    return ignore().add(await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    return loadIgnore()().add(text);
   } catch {
     return undefined;
   }

@@ -1,8 +1,11 @@
 import { extname } from 'node:path';
-import picomatch from 'picomatch';
+import type picomatchModule from 'picomatch';
 import { MANIFEST_FILE } from '../manifest.js';
+import { lazyRequire } from './lazy-require.js';
 import type { AppFile } from './repo-files.js';
 import { SLUGIGNORE_FILE } from './slugignore.js';
+
+const picomatch = lazyRequire<typeof picomatchModule>('picomatch');
 
 /** Files that move by default: they are read at run time, never imported by code. */
 export const ASSET_EXTENSIONS: ReadonlySet<string> = new Set(
@@ -58,7 +61,7 @@ export interface Selection {
 /** What to move: see Selection. Default: asset extensions, or any non-code file ≥ 1 MB. */
 export function createSelector(selection: Selection): (file: AppFile) => boolean {
   const { globs, minSize } = selection;
-  const glob = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+  const glob = globs.length > 0 ? picomatch()(globs, { dot: true }) : undefined;
   return (file) => {
     if (file.symlink || isNeverMoved(file.path)) return false;
     if (glob) return glob(file.path) && (minSize === undefined || file.size >= minSize);

@@ -1,8 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import type ignoreModule from 'ignore';
+import type { Ignore } from 'ignore';
+import { lazyRequire } from './lazy-require.js';
 
 export const SLUGIGNORE_FILE = '.slugignore';
+
+/** Only .slugignore files with wildcard or negated lines need the full matcher. */
+const loadIgnore = lazyRequire<typeof ignoreModule>('ignore');
 
 export const SLUGIGNORE_HEADER =
   '# Moved to object storage by `stowage migrate-assets` (see stowage.lock.json);\n' +
@@ -36,7 +41,7 @@ const LITERAL = /^\/([^*?[\]\\]+?)(\/)?$/;
 export function compileSlugignore(text: string): (path: string) => boolean {
   const lines = text.split(/\r?\n/).map((l) => (l.endsWith('\\ ') ? l : l.replace(/\s+$/, '')));
   if (lines.some((l) => l.startsWith('!'))) {
-    const rules = ignore().add(text);
+    const rules = loadIgnore()().add(text);
     return (path) => isIgnoredPath(rules, path);
   }
   const exact = new Set<string>();
@@ -48,7 +53,7 @@ export function compileSlugignore(text: string): (path: string) => boolean {
     if (literal) (literal[2] ? dirs : exact).add(literal[1]!);
     else patterns.push(line);
   }
-  const rest = patterns.length > 0 ? ignore().add(patterns.join('\n')) : undefined;
+  const rest = patterns.length > 0 ? loadIgnore()().add(patterns.join('\n')) : undefined;
   return (path) => {
     if (exact.has(path)) return true;
     for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {

@@ -1,6 +1,7 @@
-import cliProgress from 'cli-progress';
+import type cliProgressModule from 'cli-progress';
 import { redact } from '../redact.js';
 import { formatBytes } from './format.js';
+import { lazyRequire } from './lazy-require.js';
 import type { ProgressReporter } from './progress.js';
 import { silentProgress } from './progress.js';
 
@@ -113,9 +114,11 @@ class LineProgress implements ProgressReporter {
   end(): void {}
 }
 
+const cliProgress = lazyRequire<typeof cliProgressModule>('cli-progress');
+
 /** A cli-progress bar over bytes, on stderr so stdout stays clean for results. */
 class BarProgress implements ProgressReporter {
-  private bar: cliProgress.SingleBar | undefined;
+  private bar: cliProgressModule.SingleBar | undefined;
   private files = 0;
   private done = 0;
 
@@ -126,7 +129,8 @@ class BarProgress implements ProgressReporter {
     if (files === 0) return;
     this.files = files;
     this.done = 0;
-    this.bar = new cliProgress.SingleBar(
+    const { SingleBar, Presets } = cliProgress();
+    this.bar = new SingleBar(
       {
         format: `${phase.padEnd(10)} {bar} {percentage}% | {files} | {size}`,
         stream: this.out as NodeJS.WritableStream,
@@ -134,7 +138,7 @@ class BarProgress implements ProgressReporter {
         clearOnComplete: false,
         barsize: 30,
       },
-      cliProgress.Presets.shades_classic,
+      Presets.shades_classic,
     );
     this.bar.start(Math.max(total, 1), 0, { files: `0/${files}`, size: `0 B/${formatBytes(total)}` });
     this.totalBytes = total;

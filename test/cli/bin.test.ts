@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { transformWithOxc } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
+import { startS3Server } from '../servers/s3-server.js';
 import { bytes, makeRepo, removeDir, tempDir } from './helpers.js';
 
 /**
@@ -140,6 +141,47 @@ describe('stowage bins (child processes)', () => {
         await removeDir(join(repo, 'stowage.lock.json'));
         await removeDir(join(repo, '.slugignore'));
       });
+    }
+  });
+
+  it('a re-run with nothing changed loads no storage SDK and none of the packages it does not need', async () => {
+    const s3 = await startS3Server();
+    const repo = await makeRepo({
+      'a.png': bytes(2000, 'a'),
+      'b.woff2': bytes(3000, 'b'),
+      'index.js': 'x\n',
+    });
+    try {
+      // Written at exit by the child: every CommonJS module it loaded (packages are CommonJS here).
+      const report = join(repo, 'modules.json');
+      const hook = join(repo, 'report-modules.cjs');
+      await writeFile(
+        hook,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(Object.keys(require.cache))));\n`,
+      );
+      const query = `region=${s3.region}&endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true`;
+      const url = `s3://${s3.accessKeyId}:${s3.secretAccessKey}@${s3.bucket}/app?${query}`;
+      const env = { NODE_OPTIONS: `--require ${hook}` };
+      const loaded = async (): Promise<string[]> => JSON.parse(await readFile(report, 'utf8'));
+      const heavy = ['@aws-sdk', '@smithy', 'mime-types', 'ignore', 'picomatch', 'cli-progress'];
+      const which = (modules: string[]) =>
+        heavy.filter((name) => modules.some((m) => m.includes(`/node_modules/${name}/`)));
+
+      const cold = await runBin(bin, ['migrate-assets', '--to', url], repo, env);
+      expect(cold.code, cold.err).toBe(EXIT.OK);
+      expect(cold.out).toContain('Uploaded 2 file(s)');
+      // The hook sees what a run needing storage loads.
+      expect(which(await loaded())).toEqual(expect.arrayContaining(['@aws-sdk', '@smithy', 'mime-types']));
+
+      await s3.clearRequests();
+      const again = await runBin(bin, ['migrate-assets', '--to', url], repo, env);
+      expect(again.code, again.err).toBe(EXIT.OK);
+      expect(again.out).toContain('Uploaded 0 file(s), 0 B; 2 already stored; 0 hashed.');
+      expect(which(await loaded())).toEqual([]);
+      expect(await s3.requests()).toEqual([]);
+    } finally {
+      await s3.stop();
+      await removeDir(repo);
     }
   });
 

@@ -1,5 +1,6 @@
 import { access, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
@@ -137,8 +138,8 @@ describe('stowage migrate-assets (local storage)', () => {
     expect((await run(repo, ['verify'])).code).toBe(EXIT.OK);
   });
 
-  it('--verify put and --verify read-back upload and verify too', async () => {
-    for (const mode of ['put', 'read-back']) {
+  it('--verify head and --verify read-back upload and verify too', async () => {
+    for (const mode of ['head', 'read-back']) {
       const dir = await tempDir(`store-${mode}`);
       try {
         const r = await run(repo, ['migrate-assets', '--to', `file:${dir}`, '--verify', mode, '--json']);
@@ -150,6 +151,56 @@ describe('stowage migrate-assets (local storage)', () => {
       }
     }
     expect((await run(repo, ['migrate-assets', '--to', url, '--verify', 'maybe'])).code).toBe(EXIT.USAGE);
+  });
+
+  it('each verification mode fails the run on what it checks, and writes no manifest', async () => {
+    /** Storage that lies in one place: the bytes it stores, what HEAD reports, or what GET returns. */
+    const lying = (fault: 'stored bytes' | 'head sha256' | 'read bytes') => {
+      const inner = new LocalStorage({ root: store });
+      const storage = new CountingStorage(inner);
+      const flip = (data: Uint8Array) => {
+        const copy = Buffer.from(data);
+        copy[0] = copy[0]! ^ 0xff;
+        return copy;
+      };
+      if (fault === 'stored bytes') {
+        const put = storage.put.bind(storage);
+        storage.put = async (key, body, opts) => {
+          if (!(body instanceof Uint8Array)) throw new Error('test expects small files read whole');
+          return put(key, flip(body), opts);
+        };
+      }
+      if (fault === 'head sha256') {
+        storage.head = async (key) => ({ ...(await inner.head(key)), sha256: '0'.repeat(64) });
+      }
+      if (fault === 'read bytes') {
+        storage.get = async (key, opts) => {
+          const { info, body } = await inner.get(key, opts);
+          const chunks: Buffer[] = [];
+          for await (const chunk of body) chunks.push(chunk as Buffer);
+          return { info, body: Readable.from([flip(Buffer.concat(chunks))]) };
+        };
+      }
+      return storage;
+    };
+    const attempt = (fault: Parameters<typeof lying>[0], verify: 'put' | 'head' | 'read-back') =>
+      migrateAssets({ cwd: repo, storage: lying(fault), storageUrl: url, verify, recheck: true });
+
+    // put (the default): the adapter refuses bytes that do not hash to the file's sha256.
+    await expect(attempt('stored bytes', 'put')).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    await expect(
+      migrateAssets({ cwd: repo, storage: lying('stored bytes'), storageUrl: url, recheck: true }),
+    ).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    // head: a stored sha256 that differs fails; put alone does not ask.
+    await expect(attempt('head sha256', 'head')).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    expect(await exists(join(repo, 'stowage.lock.json'))).toBe(false);
+    await removeDir(store);
+    expect((await attempt('head sha256', 'put')).uploaded).toBe(4);
+    // read-back: bytes served that differ fail; head trusts the recorded sha256.
+    await removeDir(store);
+    await expect(attempt('read bytes', 'read-back')).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    await removeDir(store);
+    expect((await attempt('read bytes', 'head')).uploaded).toBe(4);
   });
 
   it('a changed file re-uploads only itself and updates only its manifest entry', async () => {

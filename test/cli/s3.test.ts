@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { setLogger } from '../../src/log.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { type RecordedRequest, type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { bytes, makeRepo, removeDir, run, sha256 } from './helpers.js';
 
 const FILES = {
@@ -72,6 +72,51 @@ describe('stowage CLI against S3 (s3rver on loopback)', () => {
     expect(uploads.map((r) => r.path)).toEqual([
       `/${s3.bucket}/app/assets/sha256/${sha256(changed).slice(0, 2)}/${sha256(changed)}.png`,
     ]);
+  });
+
+  /** Requests about `key` sent after its upload (PUT), in order: "HEAD", "GET". */
+  const afterUpload = (requests: RecordedRequest[], key: string): string[] => {
+    const path = `/${s3.bucket}/${key}`;
+    const put = requests.findIndex((r) => r.method === 'PUT' && r.path === path);
+    expect(put, `no PUT of ${key}`).toBeGreaterThanOrEqual(0);
+    return requests
+      .slice(put + 1)
+      .filter((r) => r.path === path)
+      .map((r) => r.method);
+  };
+
+  it('verification modes: put (default) sends nothing after the PUT, head one HEAD, read-back a HEAD and a GET', async () => {
+    const expected: Record<string, string[]> = {
+      default: [],
+      put: [],
+      head: ['HEAD'],
+      'read-back': ['HEAD', 'GET'],
+    };
+    for (const [mode, after] of Object.entries(expected)) {
+      // A fresh prefix per mode: every file is uploaded again.
+      const modeUrl = url.replace('/app/assets?', `/modes/${mode}?`);
+      const args = ['migrate-assets', '--to', modeUrl, '--manifest', `lock-${mode}.json`, '--json'];
+      if (mode !== 'default') args.push('--verify', mode);
+      await s3.clearRequests();
+      const r = await run(repo, args);
+      expect(r.code, r.err).toBe(EXIT.OK);
+      const result = JSON.parse(r.out) as { uploaded: number; files: { key: string }[] };
+      expect(result.uploaded).toBe(3);
+      const requests = await s3.requests();
+      for (const file of result.files) {
+        expect(afterUpload(requests, `modes/${mode}/${file.key}`), `${mode}: ${file.key}`).toEqual(after);
+      }
+    }
+  });
+
+  it('--help says what each verification mode checks, and that put is the default', async () => {
+    const help = await run(repo, ['migrate-assets', '--help']);
+    expect(help.code).toBe(EXIT.OK);
+    const text = help.out.replace(/\s+/g, ' ');
+    expect(text).toContain("put: the upload fails unless the bytes sent match the file's size and sha256");
+    expect(text).toContain('head: put, then a HEAD per object must show that size and sha256');
+    expect(text).toContain('read-back: put, then each object is downloaded and hashed');
+    expect(text).toContain('(choices: "put", "head", "read-back", default: "put")');
   });
 
   it('verify and pull work against the bucket', async () => {
