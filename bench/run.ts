@@ -22,7 +22,6 @@ import { type LoaderRss, loaderRssFigure } from './lib/loader-rss.js';
 import { ensurePeers } from './lib/peers.js';
 import { renderReport, type Section } from './lib/render.js';
 import { resolveScale } from './lib/scale.js';
-import { median } from './lib/stats.js';
 import { makeFile } from './loader/tools.js';
 import { uploadFigure } from './upload/upload.js';
 
@@ -119,31 +118,17 @@ async function runBenchmarks(): Promise<string> {
   });
 
   await figure('migrate-assets vs aws s3 sync', async () => {
-    // The benchmark does one alternating round (aws, stowage, aws, stowage) per invocation: run it cliRounds times.
-    const rounds = [];
-    for (let i = 0; i < scale.cliRounds; i++) {
-      rounds.push(
-        await runChildBench<Record<string, number>>(
-          ROOT,
-          'cli',
-          { BENCH_FILES: scale.cliFiles, BENCH_SIZE_MB: scale.cliMB },
-          work,
-        ),
-      );
-    }
-    const ok = rounds.filter((r) => r.figure && !r.error);
-    const med = (k: string) => median(ok.map((r) => r.figure?.[k] ?? Number.NaN));
-    const keys = ['awsCold', 'stowageCold', 'awsRerun', 'stowageRerun', 'stowageRecheck', 'stowageColdPut'];
-    const first = rounds[0];
+    // bench/cli alternates aws and stowage for BENCH_ROUNDS rounds and reports medians.
+    const child = await runChildBench<Record<string, number>>(
+      ROOT,
+      'cli',
+      { BENCH_FILES: scale.cliFiles, BENCH_SIZE_MB: scale.cliMB, BENCH_ROUNDS: scale.cliRounds },
+      work,
+    );
     return {
       kind: 'cli',
-      child: {
-        command: `${first?.command} (× ${scale.cliRounds})`,
-        figure: ok.length ? Object.fromEntries(keys.map((k) => [k, med(k)])) : undefined,
-        error: ok.length ? undefined : first?.error,
-        ms: rounds.reduce((a, r) => a + r.ms, 0),
-      },
-      data: { rounds: ok.length, files: scale.cliFiles, sizeMB: scale.cliMB },
+      child,
+      data: { rounds: scale.cliRounds, files: scale.cliFiles, sizeMB: scale.cliMB },
     };
   });
 
