@@ -114,16 +114,16 @@ export class CloudinaryStorage implements Storage {
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
     const valid = validateKey(key);
     const options = checkPutOptions(opts);
+    const target = targetOf(valid, this.typeForPut(valid, options.contentType), this.settings.folder);
+    const { stream, size: knownSize } = toReadable(body);
     if (options.beforeCommit) {
-      toReadable(body).stream.destroy();
+      stream.destroy();
       throw new StowageError(
         'NOT_SUPPORTED',
         'Cloudinary publishes an upload as it lands: put() cannot hold it for beforeCommit (see capabilities.beforeCommit)',
         { key: valid },
       );
     }
-    const target = targetOf(valid, this.typeForPut(valid, options.contentType), this.settings.folder);
-    const { stream, size: knownSize } = toReadable(body);
     if (options.signal?.aborted || (options.maxSize !== undefined && (knownSize ?? 0) > options.maxSize)) {
       stream.destroy();
       throwIfAborted(options.signal, valid);

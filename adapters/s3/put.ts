@@ -167,12 +167,8 @@ async function putMultipart(
       inFlight.add(upload);
       if (inFlight.size >= s3.queueSize) await Promise.race(inFlight);
       if (failure) throw failure.error;
+      // PartReader reads one chunk ahead, so the part marked last is never followed by an empty one.
       part = current.last ? undefined : await reader.next();
-      // A body that ended exactly on a part boundary leaves an empty last part: nothing to send.
-      if (part?.last && part.data.length === 0) {
-        part.release();
-        part = undefined;
-      }
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
