@@ -128,27 +128,36 @@ function renderSection(s: Section, scale: Scale): string[] {
       const u = s.data as UploadFigure;
       return [
         table(
-          ['side', 'median time', 'throughput', 'ratio', 'peak RSS (server process)'],
+          [
+            'side',
+            'median time',
+            'throughput',
+            'ratio',
+            'peak RSS (server process)',
+            'RSS at rest',
+            'peak − rest',
+          ],
           [
             [
               'stowage upload() → S3Storage',
               fmtMs(median(u.stowage.runsMs)),
               `${u.stowage.mbps.toFixed(0)} MB/s`,
               '1.00×',
-              fmtMB(u.stowage.peakRssMB),
+              ...rssCells(u.stowage),
             ],
             [
               'multer + multer-s3',
               fmtMs(median(u.multer.runsMs)),
               `${u.multer.mbps.toFixed(0)} MB/s`,
               fmtRatio(u.stowage.mbps / u.multer.mbps),
-              fmtMB(u.multer.peakRssMB),
+              ...rssCells(u.multer),
             ],
           ],
         ),
         '',
         `One multipart POST of a ${u.sizeMB} MiB file into the S3 test server (s3rver on loopback), ` +
           `${u.runs} alternating runs; each side is its own express server process (bench/upload/*-server.mjs). ` +
+          'RSS at rest: the server process once listening, before any request (Node, express, the S3 SDK and the upload library loaded). ' +
           'Run by bench/upload/upload.ts.',
       ];
     }
@@ -222,13 +231,26 @@ function renderSection(s: Section, scale: Scale): string[] {
           fmtRatio(faster(num(st, 'ms'), num(aw, 'ms'))),
           `+${fmtMB(num(st, 'rssMB'))}`,
           fmtMB(num(aw, 'rssMB')),
+          `${fmtMs(num(st, 'serverCpuMs'))} / ${fmtMs(num(aw, 'serverCpuMs'))}`,
         ]);
       }
       return [
-        table(['op', 'S3Storage', 'aws s3 cp', 'ratio', 'stowage RSS growth', 'aws peak RSS'], rows),
+        table(
+          [
+            'op',
+            'S3Storage',
+            'aws s3 cp',
+            'ratio',
+            'stowage RSS growth',
+            'aws peak RSS',
+            's3rver CPU (stowage / aws)',
+          ],
+          rows,
+        ),
         '',
         `One ${size} MiB object, s3rver on loopback, ${num(f, 'runs')} alternating runs. ` +
-          "S3Storage's RSS is the growth of the benchmark process during the operation; aws-cli's from /usr/bin/time.",
+          "S3Storage's RSS is the growth of the benchmark process during the operation; aws-cli's from /usr/bin/time. " +
+          "s3rver CPU: the server process's CPU time per operation (median); when it is close to the operation's time, the server sets the pace.",
       ];
     }
     case 'dyno': {
@@ -269,6 +291,7 @@ function renderLoader(f: Dict | undefined, extra: { rss?: LoaderRss; rssMB: numb
       ],
     ),
     '',
+    ...cpuFloor(num(f, 'stowageMachineCpuMs'), num(f, 'cores'), size),
     `S3 source (s3rver on loopback), ${s3Size} MiB:`,
     '',
     table(
@@ -300,6 +323,23 @@ function renderLoader(f: Dict | undefined, extra: { rss?: LoaderRss; rssMB: numb
     '',
     'Peak RSS: each side run once more as its own process against the test HTTP range server (bench/lib/loader-rss.ts).',
   ];
+}
+
+/** The loader's CPU budget: machine CPU per cold load, spread perfectly over every core. */
+function cpuFloor(busyMs: Num, cores: Num, sizeMB: number): string[] {
+  if (busyMs === undefined || cores === undefined || !Number.isFinite(busyMs)) return [];
+  const floorMs = busyMs / cores;
+  return [
+    `Machine CPU per cold stowage load (median): ${fmtMs(busyMs)} across the loader, nginx and the kernel's network ` +
+      `and disk work; spread perfectly over ${cores} cores that is ${fmtMs(floorMs)}, at most ${fmtRate(sizeMB, floorMs)}.`,
+    '',
+  ];
+}
+
+/** Peak, at rest, and what the uploads added on top. */
+function rssCells(side: { peakRssMB: number; baselineRssMB?: number }): string[] {
+  const rest = side.baselineRssMB;
+  return [fmtMB(side.peakRssMB), fmtMB(rest), rest === undefined ? '—' : `+${fmtMB(side.peakRssMB - rest)}`];
 }
 
 function median(xs: number[]): number {

@@ -3,8 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 
 /** Peak resident set (VmHWM) of a live process in MiB; undefined once it has exited. */
 export function peakRssMB(pid: number): number | undefined {
+  return statusMB(pid, 'VmHWM');
+}
+
+/** Resident set now (VmRSS) of a live process in MiB; undefined once it has exited. */
+export function currentRssMB(pid: number): number | undefined {
+  return statusMB(pid, 'VmRSS');
+}
+
+function statusMB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
   try {
-    const kb = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const kb = new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return kb === undefined ? undefined : Number(kb) / 1024;
   } catch {
     return undefined;

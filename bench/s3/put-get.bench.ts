@@ -18,6 +18,7 @@ import { expect, test } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { digestFile } from '../../src/integrity.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
+import { processCpuMs } from '../lib/cpu.js';
 import { reportFigure } from '../lib/report.js';
 
 const SIZE_MB = Number(process.env.BENCH_S3_MB ?? 1024);
@@ -48,6 +49,8 @@ interface Sample {
   rssMB: number;
   /** Peak growth of JS heap + Buffers (arrayBuffers), MiB: what the adapter itself holds. */
   heldMB?: number;
+  /** CPU time the S3 test server spent serving the operation, ms. */
+  serverCpuMs?: number;
 }
 
 /** Runs fn while sampling memory every 20 ms. RSS alone under-reports: V8 reuses pages freed earlier. */
@@ -122,24 +125,39 @@ test('S3Storage vs aws s3 cp, put and get', async () => {
     queueSize: QUEUE,
   });
   const t: Record<string, Sample[]> = { sPut: [], aPut: [], sGet: [], aGet: [] };
+  // s3rver does its work (MD5 of every part, then of the whole object) on one thread: its CPU
+  // time per operation shows when the server, not the client, sets the pace.
+  const onServer = async (op: () => Promise<Sample>): Promise<Sample> => {
+    const before = processCpuMs(server.pid);
+    const sample = await op();
+    return { ...sample, serverCpuMs: processCpuMs(server.pid) - before };
+  };
   try {
     for (let i = 0; i < RUNS; i++) {
-      t.sPut!.push(await measured(() => storage.put('stowage.bin', createReadStream(source))));
+      t.sPut!.push(
+        await onServer(() => measured(() => storage.put('stowage.bin', createReadStream(source)))),
+      );
       t.aPut!.push(
-        await awsTimed(
-          ['--endpoint-url', server.endpoint, 's3', 'cp', source, `s3://${server.bucket}/aws.bin`],
-          env,
+        await onServer(() =>
+          awsTimed(
+            ['--endpoint-url', server.endpoint, 's3', 'cp', source, `s3://${server.bucket}/aws.bin`],
+            env,
+          ),
         ),
       );
       const out = join(WORK, 'out.bin');
       t.sGet!.push(
-        await measured(async () => pipeline((await storage.get('stowage.bin')).body, createWriteStream(out))),
+        await onServer(() =>
+          measured(async () => pipeline((await storage.get('stowage.bin')).body, createWriteStream(out))),
+        ),
       );
       expect((await digestFile(out)).sha256).toBe(sha);
       t.aGet!.push(
-        await awsTimed(
-          ['--endpoint-url', server.endpoint, 's3', 'cp', `s3://${server.bucket}/aws.bin`, out],
-          env,
+        await onServer(() =>
+          awsTimed(
+            ['--endpoint-url', server.endpoint, 's3', 'cp', `s3://${server.bucket}/aws.bin`, out],
+            env,
+          ),
         ),
       );
       expect((await digestFile(out)).sha256).toBe(sha);
@@ -148,13 +166,15 @@ test('S3Storage vs aws s3 cp, put and get', async () => {
     await server.stop();
     await rm(WORK, { recursive: true, force: true });
   }
+  const serverSeconds = (xs: Sample[]) =>
+    (median(xs.map((x) => x.serverCpuMs ?? Number.NaN)) / 1000).toFixed(1);
   const line = (name: string, s: Sample[], a: Sample[]) => {
     const sm = median(s.map((x) => x.ms));
     const am = median(a.map((x) => x.ms));
     return (
       `${name}: stowage ${(SIZE_MB / (sm / 1000)).toFixed(0)} MB/s (peak RSS +${median(s.map((x) => x.rssMB)).toFixed(0)} MiB, heap+buffers +${median(s.map((x) => x.heldMB ?? 0)).toFixed(0)} MiB), ` +
       `aws-cli ${(SIZE_MB / (am / 1000)).toFixed(0)} MB/s (peak RSS ${median(a.map((x) => x.rssMB)).toFixed(0)} MiB), ` +
-      `ratio ${(am / sm).toFixed(2)}×`
+      `ratio ${(am / sm).toFixed(2)}×; s3rver CPU ${serverSeconds(s)} s for stowage, ${serverSeconds(a)} s for aws-cli`
     );
   };
   console.log(
@@ -164,7 +184,11 @@ test('S3Storage vs aws s3 cp, put and get', async () => {
       line('get', t.sGet!, t.aGet!),
     ].join('\n'),
   );
-  const side = (xs: Sample[]) => ({ ms: median(xs.map((x) => x.ms)), rssMB: median(xs.map((x) => x.rssMB)) });
+  const side = (xs: Sample[]) => ({
+    ms: median(xs.map((x) => x.ms)),
+    rssMB: median(xs.map((x) => x.rssMB)),
+    serverCpuMs: median(xs.map((x) => x.serverCpuMs ?? Number.NaN)),
+  });
   await reportFigure({
     sizeMB: SIZE_MB,
     runs: RUNS,

@@ -11,13 +11,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
-import { peakRssMB } from '../lib/rss.js';
+import { currentRssMB, peakRssMB } from '../lib/rss.js';
 import { alternate, mbps, median, timed } from '../lib/stats.js';
 
 export interface UploadSide {
   mbps: number;
   runsMs: number[];
   peakRssMB: number;
+  /** Resident set once listening, before any request: what express, the SDK and the library cost at rest. */
+  baselineRssMB: number;
 }
 
 export interface UploadFigure {
@@ -30,6 +32,7 @@ export interface UploadFigure {
 interface Server {
   child: ChildProcess;
   port: number;
+  baselineRssMB: number;
 }
 
 async function startServer(script: string, env: NodeJS.ProcessEnv): Promise<Server> {
@@ -39,7 +42,7 @@ async function startServer(script: string, env: NodeJS.ProcessEnv): Promise<Serv
     child.once('exit', (code) => reject(new Error(`${script} exited ${code} before listening`)));
     lines.once('line', (line) => resolve(JSON.parse(line).port));
   });
-  return { child, port };
+  return { child, port, baselineRssMB: currentRssMB(child.pid ?? -1) ?? Number.NaN };
 }
 
 /** Streams `file` as one multipart part named "file"; resolves with the response body when the server answered 200. */
@@ -134,6 +137,7 @@ export async function uploadFigure(opts: {
       mbps: mbps(opts.sizeMB, median(ms)),
       runsMs: ms,
       peakRssMB: peakRssMB(server.child.pid ?? -1) ?? Number.NaN,
+      baselineRssMB: server.baselineRssMB,
     });
     return {
       sizeMB: opts.sizeMB,

@@ -46,6 +46,8 @@ export interface RecordedRequest {
 export interface S3TestServer {
   /** http://127.0.0.1:<port> */
   endpoint: string;
+  /** The server process, for benchmarks that account for its CPU time. */
+  pid: number;
   region: string;
   bucket: string;
   accessKeyId: string;
@@ -97,6 +99,7 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
 
   return {
     endpoint,
+    pid: child.pid ?? -1,
     region: REGION,
     bucket,
     accessKeyId: ACCESS_KEY_ID,
