@@ -19,6 +19,7 @@ import type { Body, ObjectInfo, PutOptions } from '../../src/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
 import { type Part, PartReader } from './part-reader.js';
+import { unsignedPayloadOverTls } from './payload-signing.js';
 import { mapS3Error } from './s3-errors.js';
 import { VerifyingDigest } from './verifying-digest.js';
 
@@ -101,12 +102,14 @@ async function putSingle(
   await awaitCommit(options, { sha256, size }, target.key);
   throwIfAborted(options.signal, target.key);
   const result = await target.client.send(
-    new PutObjectCommand({
-      ...commonParams(target, options, metadata, contentType),
-      Body: data,
-      ContentLength: size,
-      ContentMD5: createHash('md5').update(data).digest('base64'),
-    }),
+    unsignedPayloadOverTls(
+      new PutObjectCommand({
+        ...commonParams(target, options, metadata, contentType),
+        Body: data,
+        ContentLength: size,
+        ContentMD5: createHash('md5').update(data).digest('base64'),
+      }),
+    ),
     { abortSignal: options.signal },
   );
   return info(target.key, size, sha256, metadata, contentType, result.ETag);
@@ -146,12 +149,14 @@ async function putMultipart(
       const current: Part = part;
       const upload = client
         .send(
-          new UploadPartCommand({
-            ...ids,
-            PartNumber: n,
-            Body: current.data,
-            ContentLength: current.data.length,
-          }),
+          unsignedPayloadOverTls(
+            new UploadPartCommand({
+              ...ids,
+              PartNumber: n,
+              Body: current.data,
+              ContentLength: current.data.length,
+            }),
+          ),
           send,
         )
         .then((r) => {
