@@ -235,11 +235,11 @@ export class LocalStorage implements Storage {
     const startAfter = opts?.startAfter;
     if (startAfter !== undefined && typeof startAfter !== 'string')
       throw invalidArg('options.startAfter must be a string');
-    const root = await this.safe.real();
-    for await (const key of walkKeys(root, '', validPrefix, startAfter)) {
+    // The walk hands over each key's real, checked directory: no realpath per key.
+    for await (const { key, dir, name } of walkKeys(this.safe, validPrefix, startAfter)) {
       throwIfAborted(opts?.signal);
       try {
-        yield await this.headSegments(key, key.split('/'));
+        yield await this.headIn(dir, name, key);
       } catch (err) {
         if (!(err instanceof StowageError && err.code === 'NOT_FOUND')) throw err; // Deleted while listing.
       }
@@ -289,7 +289,12 @@ export class LocalStorage implements Storage {
   private async headSegments(valid: string, segments: string[]): Promise<ObjectInfo> {
     const dir = await this.safe.dirForRead(segments);
     if (!dir) throw notFound(valid);
-    const dataPath = join(dir, segments.at(-1)!);
+    return this.headIn(dir, segments.at(-1)!, valid);
+  }
+
+  /** Reads the info of file `name` in `dir`, a real directory already checked to be inside the root. */
+  private async headIn(dir: string, name: string, valid: string): Promise<ObjectInfo> {
+    const dataPath = join(dir, name);
     try {
       const st = await lstat(dataPath);
       if (!st.isFile()) throw notFound(valid);

@@ -51,7 +51,15 @@ export class SafeRoot {
    */
   async dirForRead(segments: string[]): Promise<string | undefined> {
     const root = await this.real();
-    const dir = join(root, ...segments.slice(0, -1));
+    return this.realDirInside(join(root, ...segments.slice(0, -1)));
+  }
+
+  /**
+   * The real path of `dir` when it exists and is the root or inside it;
+   * undefined when it is gone or a symlink on the way leads out of the root.
+   */
+  async realDirInside(dir: string): Promise<string | undefined> {
+    const root = await this.real();
     let real: string;
     try {
       real = await realpath(dir);

@@ -1,26 +1,47 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareKeys } from '../../src/ordering.js';
-import { RESERVED_PREFIX } from './safe-root.js';
+import { RESERVED_PREFIX, type SafeRoot } from './safe-root.js';
+
+/** A key found by the walk, with the real path of the directory holding it. */
+export interface WalkedKey {
+  key: string;
+  /** Real path of the key's directory, checked to be inside the root. */
+  dir: string;
+  /** The file's name inside `dir` (the key's last segment). */
+  name: string;
+}
 
 /**
- * Yields the keys of regular files under `dir` in UTF-8 byte order of the
+ * Yields the keys of regular files under the root in UTF-8 byte order of the
  * full key, restricted to `prefix` and to keys after `startAfter`. A
  * directory sorts as its name plus "/", which makes a depth-first walk come
  * out in the same order S3 lists in. Symlinks and reserved names are skipped.
+ * Each directory's real path is resolved once, on the way in, so callers can
+ * read the files without resolving it again per key.
  */
 export async function* walkKeys(
+  safe: SafeRoot,
+  prefix: string,
+  startAfter: string | undefined,
+): AsyncGenerator<WalkedKey> {
+  yield* walkDir(safe, await safe.real(), '', prefix, startAfter);
+}
+
+async function* walkDir(
+  safe: SafeRoot,
   dir: string,
   dirKey: string,
   prefix: string,
   startAfter: string | undefined,
-): AsyncGenerator<string> {
+): AsyncGenerator<WalkedKey> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch {
     return; // Removed while listing, or not a directory: nothing under it.
   }
+  // Dirent types come from lstat, so a symlink (to a file or a directory) is neither and is dropped here.
   const items = entries
     .filter((e) => !e.name.startsWith(RESERVED_PREFIX) && (e.isFile() || e.isDirectory()))
     .map((e) => ({
@@ -37,9 +58,13 @@ export async function* walkKeys(
       // Every key under `subtree` sorts before startAfter unless startAfter lies inside it.
       const allBefore =
         startAfter !== undefined && compareKeys(subtree, startAfter) < 0 && !startAfter.startsWith(subtree);
-      if (overlapsPrefix && !allBefore) yield* walkKeys(join(dir, item.name), subtree, prefix, startAfter);
+      if (overlapsPrefix && !allBefore) {
+        // It was a directory when read, but may have been swapped for a symlink since: check it still stays inside.
+        const real = await safe.realDirInside(join(dir, item.name));
+        if (real !== undefined) yield* walkDir(safe, real, subtree, prefix, startAfter);
+      }
     } else if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) {
-      yield key;
+      yield { key, dir, name: item.name };
     }
   }
 }

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Storage } from '../../adapters/s3/index.js';
 import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
-import { storageOn } from './harness.js';
+import { useS3Server } from './harness.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -19,15 +17,13 @@ async function awsVersion(): Promise<string> {
 }
 
 describe('interop with the aws CLI (a client nobody here wrote)', () => {
-  let server: S3TestServer;
-  let s: S3Storage;
+  const s3 = useS3Server({ partSize: 5 * MiB });
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     console.log(`[awscli interop] ${await awsVersion()}`);
-    server = await startS3Server();
-    s = storageOn(server, { partSize: 5 * MiB });
+    const server = s3.server;
     dir = await mkdtemp(join(tmpdir(), 'stowage-awscli-'));
     const config = join(dir, 'config');
     // Path-style addressing for the loopback server; checksums only when required,
@@ -48,18 +44,19 @@ describe('interop with the aws CLI (a client nobody here wrote)', () => {
     };
   });
   afterAll(async () => {
-    await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const aws = (...args: string[]) =>
-    run('aws', ['--endpoint-url', server.endpoint, ...args], { env, maxBuffer: 1 << 20 });
+    run('aws', ['--endpoint-url', s3.server.endpoint, ...args], { env, maxBuffer: 1 << 20 });
 
   it('reads intact, with aws s3 cp, an object stowage wrote in several parts', async () => {
     const data = randomData(11 * MiB + 321);
-    await s.put('interop/from-stowage.bin', unknownLength(data), { contentType: 'application/x-interop' });
+    await s3.storage.put('interop/from-stowage.bin', unknownLength(data), {
+      contentType: 'application/x-interop',
+    });
     const out = join(dir, 'from-stowage.bin');
-    await aws('s3', 'cp', `s3://${server.bucket}/interop/from-stowage.bin`, out);
+    await aws('s3', 'cp', `s3://${s3.server.bucket}/interop/from-stowage.bin`, out);
     const back = await readFile(out);
     expect(back.length).toBe(data.length);
     expect(sha256(back)).toBe(sha256(data));
@@ -69,13 +66,13 @@ describe('interop with the aws CLI (a client nobody here wrote)', () => {
     const data = randomData(9 * MiB + 17);
     const file = join(dir, 'to-stowage.bin');
     await writeFile(file, data);
-    await aws('s3', 'cp', file, `s3://${server.bucket}/interop/from aws+cli.bin`);
-    const { body, info } = await s.get('interop/from aws+cli.bin');
+    await aws('s3', 'cp', file, `s3://${s3.server.bucket}/interop/from aws+cli.bin`);
+    const { body, info } = await s3.storage.get('interop/from aws+cli.bin');
     const back = await collect(body);
     expect(info.size).toBe(data.length);
     expect(sha256(back)).toBe(sha256(data));
     const listed: string[] = [];
-    for await (const entry of s.list('interop/')) listed.push(entry.key);
+    for await (const entry of s3.storage.list('interop/')) listed.push(entry.key);
     expect(listed).toEqual(['interop/from aws+cli.bin', 'interop/from-stowage.bin']);
   });
 });

@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../adapters/s3/options.js';
 import { collect, randomData, sha256 } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
-import { serverOptions, storageOn } from './harness.js';
+import { serverOptions, storageOn, useS3Server } from './harness.js';
 
 /**
  * Since SDK 3.729 the default (WHEN_SUPPORTED) sends streamed bodies as
@@ -14,18 +13,14 @@ import { serverOptions, storageOn } from './harness.js';
  * endpoint (WHEN_REQUIRED) stores the exact bytes, checked by read-back sha256.
  */
 describe('S3 checksum mode on non-AWS endpoints', () => {
-  let server: S3TestServer;
-  beforeAll(async () => {
-    server = await startS3Server();
-  });
-  afterAll(() => server.stop());
+  const s3 = useS3Server();
 
   function rawClient(mode: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'): S3Client {
     return new S3Client({
-      region: server.region,
-      endpoint: server.endpoint,
+      region: s3.server.region,
+      endpoint: s3.server.endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+      credentials: { accessKeyId: s3.server.accessKeyId, secretAccessKey: s3.server.secretAccessKey },
       requestChecksumCalculation: mode,
       responseChecksumValidation: mode,
     });
@@ -35,13 +30,13 @@ describe('S3 checksum mode on non-AWS endpoints', () => {
     const client = rawClient(mode);
     await client.send(
       new PutObjectCommand({
-        Bucket: server.bucket,
+        Bucket: s3.server.bucket,
         Key: key,
         Body: Readable.from([data]),
         ContentLength: data.length,
       }),
     );
-    const out = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: key }));
+    const out = await client.send(new GetObjectCommand({ Bucket: s3.server.bucket, Key: key }));
     const stored = await collect(out.Body as Readable);
     client.destroy();
     return stored;
@@ -63,10 +58,10 @@ describe('S3 checksum mode on non-AWS endpoints', () => {
   });
 
   it('S3Storage defaults to WHEN_REQUIRED for a non-AWS endpoint and reads back exactly what it wrote', async () => {
-    const resolved = resolveOptions(serverOptions(server));
+    const resolved = resolveOptions(serverOptions(s3.server));
     expect(resolved.requestChecksumCalculation).toBe('WHEN_REQUIRED');
     expect(resolved.responseChecksumValidation).toBe('WHEN_REQUIRED');
-    const s = storageOn(server);
+    const s = storageOn(s3.server);
     expect(await s.client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     const data = randomData(70_000);
     const info = await s.put('checksum/stowage.bin', Readable.from([data]));
@@ -81,7 +76,7 @@ describe('S3 checksum mode on non-AWS endpoints', () => {
     expect(aws.isAws).toBe(true);
     expect(aws.requestChecksumCalculation).toBeUndefined();
     const explicit = resolveOptions({
-      ...serverOptions(server),
+      ...serverOptions(s3.server),
       requestChecksumCalculation: 'WHEN_SUPPORTED',
     });
     expect(explicit.requestChecksumCalculation).toBe('WHEN_SUPPORTED');

@@ -4,8 +4,7 @@ import { mapS3Error, S3Storage } from '../../adapters/s3/index.js';
 import { StowageError } from '../../src/errors.js';
 import { collect, expectCode, stallingStream } from '../helpers/streams.js';
 import { type FlakyProxy, startFlakyProxy } from '../servers/s3-flaky-proxy.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
-import { serverOptions, storageOn } from './harness.js';
+import { serverOptions, storageOn, useS3Server } from './harness.js';
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -17,19 +16,18 @@ async function closedPort(): Promise<number> {
 }
 
 describe('S3 errors, retries and aborts', () => {
-  let server: S3TestServer;
+  const s3 = useS3Server();
   let flaky: FlakyProxy;
+  // Registered after useS3Server: starts once the server is up, and (afterAll hooks run in reverse) stops before it.
   beforeAll(async () => {
-    server = await startS3Server();
-    flaky = await startFlakyProxy(server.endpoint);
+    flaky = await startFlakyProxy(s3.server.endpoint);
   });
   afterAll(async () => {
-    await flaky.stop();
-    await server.stop();
+    await flaky?.stop();
   });
 
   it('retries a throttled request (503 SlowDown) and then succeeds', async () => {
-    const s = storageOn(server, { endpoint: flaky.endpoint, maxRetries: 3 });
+    const s = storageOn(s3.server, { endpoint: flaky.endpoint, maxRetries: 3 });
     await s.put('retry/a.txt', 'kept');
     flaky.failNext(2);
     const before = flaky.count;
@@ -38,7 +36,7 @@ describe('S3 errors, retries and aborts', () => {
   });
 
   it('maps persistent 503 SlowDown to UNAVAILABLE, retryable, after maxRetries + 1 attempts', async () => {
-    const s = storageOn(server, { endpoint: flaky.endpoint, maxRetries: 1 });
+    const s = storageOn(s3.server, { endpoint: flaky.endpoint, maxRetries: 1 });
     flaky.failNext(10);
     const before = flaky.count;
     const err = await expectCode(s.head('retry/a.txt'), 'UNAVAILABLE');
@@ -51,8 +49,8 @@ describe('S3 errors, retries and aborts', () => {
   it('maps an unreachable endpoint to UNAVAILABLE and never shows the secret', async () => {
     const secret = 'very-secret-key-value-1234567890';
     const s = new S3Storage({
-      ...serverOptions(server, { endpoint: `http://127.0.0.1:${await closedPort()}`, maxRetries: 0 }),
-      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: secret },
+      ...serverOptions(s3.server, { endpoint: `http://127.0.0.1:${await closedPort()}`, maxRetries: 0 }),
+      credentials: { accessKeyId: s3.server.accessKeyId, secretAccessKey: secret },
     });
     const err = await expectCode(s.put('x.txt', 'x'), 'UNAVAILABLE');
     expect(err.retryable).toBe(true);
@@ -68,7 +66,7 @@ describe('S3 errors, retries and aborts', () => {
 
   it('maps an unknown access key to ACCESS_DENIED', async () => {
     const s = new S3Storage({
-      ...serverOptions(server),
+      ...serverOptions(s3.server),
       credentials: { accessKeyId: 'NOT-A-KEY', secretAccessKey: 'irrelevant-secret' },
     });
     await expectCode(s.put('denied.txt', 'x'), 'ACCESS_DENIED');
@@ -76,19 +74,19 @@ describe('S3 errors, retries and aborts', () => {
   });
 
   it('maps a missing bucket to NOT_FOUND naming the bucket', async () => {
-    const s = storageOn(server, { bucket: 'no-such-bucket' });
+    const s = storageOn(s3.server, { bucket: 'no-such-bucket' });
     const err = await expectCode(s.get('k'), 'NOT_FOUND');
     expect(err.message).toMatch(/bucket/);
   });
 
   it('maps a range past the end to INVALID_RANGE from the server itself', async () => {
-    const s = storageOn(server);
+    const s = storageOn(s3.server);
     await s.put('range.txt', '0123456789');
     await expectCode(s.get('range.txt', { range: { start: 10 } }), 'INVALID_RANGE');
   });
 
   it('honours AbortSignal on get, list and a stalled put', async () => {
-    const s = storageOn(server);
+    const s = storageOn(s3.server);
     await s.put('abort/a.txt', 'a');
     await expectCode(s.get('abort/a.txt', { signal: AbortSignal.abort() }), 'ABORTED');
     await expectCode(async () => {

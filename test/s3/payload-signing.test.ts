@@ -3,9 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Storage } from '../../adapters/s3/index.js';
 import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { startTlsProxy, type TlsProxy } from '../servers/tls-proxy.js';
-import { storageOn } from './harness.js';
+import { storageOn, useS3Server } from './harness.js';
 
 const MiB = 1024 * 1024;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -18,20 +17,19 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  * bytes read back each time.
  */
 describe('S3 payload signing', () => {
-  let server: S3TestServer;
+  const s3 = useS3Server();
   let tlsFront: TlsProxy;
   const clients: S3Client[] = [];
   beforeAll(async () => {
-    server = await startS3Server();
-    tlsFront = await startTlsProxy(server.endpoint);
+    tlsFront = await startTlsProxy(s3.server.endpoint);
   });
   afterAll(async () => {
     for (const client of clients) client.destroy();
     await tlsFront.stop();
-    await server.stop();
   });
 
   function storage(over: 'http' | 'https', checksums: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED'): S3Storage {
+    const server = s3.server;
     const client = new S3Client({
       region: server.region,
       endpoint: over === 'https' ? tlsFront.endpoint : server.endpoint,
@@ -47,6 +45,7 @@ describe('S3 payload signing', () => {
 
   /** Puts `data`, reads it back, returns the recorded body-carrying requests (PUTs) for the key. */
   async function putAndRecord(store: S3Storage, key: string, data: Buffer, streamed: boolean) {
+    const server = s3.server;
     await server.clearRequests();
     await store.put(key, streamed ? unknownLength(data) : data);
     const puts = (await server.requests()).filter((r) => r.method === 'PUT' && r.path.endsWith(key));

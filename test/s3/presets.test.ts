@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3_PRESETS, S3Storage } from '../../adapters/s3/index.js';
 import { resolveOptions } from '../../adapters/s3/options.js';
 import { createStorage } from '../../src/create-storage.js';
 import { collect, expectCode } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { useS3Server } from './harness.js';
 
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'preset-test-secret-0123456789' };
 
 describe('S3 presets and configuration', () => {
-  let server: S3TestServer;
-  beforeAll(async () => {
-    server = await startS3Server();
-  });
-  afterAll(() => server.stop());
+  const s3 = useS3Server();
 
   it('createStorage(s3:// URL) builds a working S3Storage', async () => {
-    const storage = await createStorage(server.storageUrl, {});
+    const storage = await createStorage(s3.server.storageUrl, {});
     expect(storage).toBeInstanceOf(S3Storage);
     await storage.put('via-url/a.txt', 'from createStorage');
     expect((await collect((await storage.get('via-url/a.txt')).body)).toString()).toBe('from createStorage');

@@ -1,11 +1,10 @@
 import { request } from 'node:http';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import type { DirectUpload } from '../../src/types.js';
 import { collect, expectCode, randomData, sha256 } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
-import { serverOptions, storageOn } from './harness.js';
+import { serverOptions, useS3Server } from './harness.js';
 
 /**
  * presignUpload() exercised as a browser does it (global fetch + FormData)
@@ -54,76 +53,70 @@ function policyOf(fields: Record<string, string>): { expiration: string; conditi
 }
 
 describe('S3 presigned POST (presignUpload) against a policy-enforcing server', () => {
-  let server: S3TestServer;
-  let s: S3Storage;
-  beforeAll(async () => {
-    server = await startS3Server();
-    s = storageOn(server, { prefix: 'app' });
-  });
-  afterAll(() => server.stop());
+  const s3 = useS3Server({ prefix: 'app' });
 
   it('a POST within the limit is stored intact, with its type and metadata', async () => {
-    const upload = await s.presignUpload('uploads/avatar.png', {
+    const upload = await s3.storage.presignUpload('uploads/avatar.png', {
       maxSize: 50_000,
       contentType: 'image/png',
       metadata: { owner: 'ada' },
       expiresIn: 120,
     });
     expect(upload).toMatchObject({ key: 'uploads/avatar.png', method: 'POST', fileField: 'file' });
-    expect(upload.url).toBe(`${server.endpoint}/${server.bucket}`);
+    expect(upload.url).toBe(`${s3.server.endpoint}/${s3.server.bucket}`);
     expect(upload.fields.key).toBe('app/uploads/avatar.png');
     const data = randomData(10_000);
     expect((await send(upload, data, { type: 'image/png' })).status).toBe(204);
-    const head = await s.head('uploads/avatar.png');
+    const head = await s3.storage.head('uploads/avatar.png');
     expect(head).toMatchObject({ size: data.length, contentType: 'image/png' });
     expect(head.metadata.owner).toBe('ada');
-    expect(sha256(await collect((await s.get('uploads/avatar.png')).body))).toBe(sha256(data));
+    expect(sha256(await collect((await s3.storage.get('uploads/avatar.png')).body))).toBe(sha256(data));
   });
 
   it('exactly maxSize bytes is accepted: the range is inclusive', async () => {
-    const upload = await s.presignUpload('uploads/exact.bin', { maxSize: 4096 });
+    const upload = await s3.storage.presignUpload('uploads/exact.bin', { maxSize: 4096 });
     const data = randomData(4096);
     expect((await send(upload, data)).status).toBe(204);
-    expect(sha256(await collect((await s.get('uploads/exact.bin')).body))).toBe(sha256(data));
+    expect(sha256(await collect((await s3.storage.get('uploads/exact.bin')).body))).toBe(sha256(data));
   });
 
   it('without contentType, the browser may send its own Content-Type field, and it is stored', async () => {
-    const upload = await s.presignUpload('uploads/any.txt', { maxSize: 1000 });
+    const upload = await s3.storage.presignUpload('uploads/any.txt', { maxSize: 1000 });
     const data = Buffer.from('plain words');
     const sent = await send(upload, data, { edit: (form) => form.append('Content-Type', 'text/plain') });
     expect(sent.status).toBe(204);
-    expect((await s.head('uploads/any.txt')).contentType).toBe('text/plain');
+    expect((await s3.storage.head('uploads/any.txt')).contentType).toBe('text/plain');
   });
 
   it('a POST over maxSize is refused with 400 EntityTooLarge; the object already at the key is untouched', async () => {
     const previous = randomData(3000);
-    await s.put('uploads/doc.bin', previous);
-    const upload = await s.presignUpload('uploads/doc.bin', { maxSize: 1000 });
+    await s3.storage.put('uploads/doc.bin', previous);
+    const upload = await s3.storage.presignUpload('uploads/doc.bin', { maxSize: 1000 });
     const refused = await send(upload, randomData(1001));
     expect(refused.status).toBe(400);
     expect(refused.code).toBe('EntityTooLarge');
     expect(xmlText(refused.body, 'ProposedSize')).toBe('1001');
     expect(xmlText(refused.body, 'MaxSizeAllowed')).toBe('1000');
-    expect(sha256(await collect((await s.get('uploads/doc.bin')).body))).toBe(sha256(previous));
+    expect(sha256(await collect((await s3.storage.get('uploads/doc.bin')).body))).toBe(sha256(previous));
 
-    const fresh = await s.presignUpload('uploads/fresh.bin', { maxSize: 1000 });
+    const fresh = await s3.storage.presignUpload('uploads/fresh.bin', { maxSize: 1000 });
     expect((await send(fresh, randomData(2000))).code).toBe('EntityTooLarge');
-    expect(await s.exists('uploads/fresh.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/fresh.bin')).toBe(false);
   });
 
   it('a body far over the limit gets its 400 at fetch, and the server keeps serving', async () => {
-    const upload = await s.presignUpload('uploads/big.bin', { maxSize: 64 * 1024 });
+    const upload = await s3.storage.presignUpload('uploads/big.bin', { maxSize: 64 * 1024 });
     const refused = await send(upload, randomData(8 * 1024 * 1024));
     expect(refused).toMatchObject({ status: 400, code: 'EntityTooLarge' });
     expect(xmlText(refused.body, 'ProposedSize')).toBe(String(8 * 1024 * 1024));
-    expect(await s.exists('uploads/big.bin')).toBe(false);
-    await s.put('uploads/after.txt', 'still up');
-    expect((await collect((await s.get('uploads/after.txt')).body)).toString()).toBe('still up');
+    expect(await s3.storage.exists('uploads/big.bin')).toBe(false);
+    await s3.storage.put('uploads/after.txt', 'still up');
+    expect((await collect((await s3.storage.get('uploads/after.txt')).body)).toString()).toBe('still up');
   });
 
   it('a file under the policy minimum is refused with 400 EntityTooSmall', async () => {
-    const post = await createPresignedPost(s.client, {
-      Bucket: server.bucket,
+    const post = await createPresignedPost(s3.storage.client, {
+      Bucket: s3.server.bucket,
       Key: 'app/uploads/small.bin',
       Conditions: [['content-length-range', 100, 1000]],
       Expires: 60,
@@ -131,12 +124,15 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     const refused = await send(post, randomData(99));
     expect(refused).toMatchObject({ status: 400, code: 'EntityTooSmall' });
     expect(xmlText(refused.body, 'MinSizeAllowed')).toBe('100');
-    expect(await s.exists('uploads/small.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/small.bin')).toBe(false);
     expect((await send(post, randomData(100))).status).toBe(204);
   });
 
   it('refuses a Content-Type the policy does not allow (403), exact type or prefix', async () => {
-    const exact = await s.presignUpload('uploads/pic.png', { maxSize: 1000, contentType: 'image/png' });
+    const exact = await s3.storage.presignUpload('uploads/pic.png', {
+      maxSize: 1000,
+      contentType: 'image/png',
+    });
     const swapped = await send(exact, randomData(10), {
       type: 'text/html',
       edit: (form) => form.set('Content-Type', 'text/html'),
@@ -145,9 +141,12 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(swapped.message).toBe(
       'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
     );
-    expect(await s.exists('uploads/pic.png')).toBe(false);
+    expect(await s3.storage.exists('uploads/pic.png')).toBe(false);
 
-    const prefixed = await s.presignUpload('uploads/any-image', { maxSize: 1000, contentType: 'image/' });
+    const prefixed = await s3.storage.presignUpload('uploads/any-image', {
+      maxSize: 1000,
+      contentType: 'image/',
+    });
     expect(prefixed.fields['Content-Type']).toBeUndefined();
     const wrongType = await send(prefixed, randomData(10), {
       edit: (form) => form.append('Content-Type', 'text/plain'),
@@ -156,20 +155,20 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(wrongType.message).toContain('["starts-with", "$Content-Type", "image/"]');
     // The browser must send the type as a field: without it the condition fails too.
     expect((await send(prefixed, randomData(10))).status).toBe(403);
-    expect(await s.exists('uploads/any-image')).toBe(false);
+    expect(await s3.storage.exists('uploads/any-image')).toBe(false);
 
     const ok = await send(prefixed, randomData(10), {
       type: 'image/webp',
       edit: (form) => form.append('Content-Type', 'image/webp'),
     });
     expect(ok.status).toBe(204);
-    expect((await s.head('uploads/any-image')).contentType).toBe('image/webp');
+    expect((await s3.storage.head('uploads/any-image')).contentType).toBe('image/webp');
   });
 
   it('a Content-Type field needs a condition: refused without one, any type allowed by starts-with ""', async () => {
     // What presignUpload() without contentType needs for browsers that send the file's type (S3 rule).
-    const bare = await createPresignedPost(s.client, {
-      Bucket: server.bucket,
+    const bare = await createPresignedPost(s3.storage.client, {
+      Bucket: s3.server.bucket,
       Key: 'app/uploads/untyped.bin',
       Conditions: [['content-length-range', 0, 100]],
       Expires: 60,
@@ -179,10 +178,10 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     });
     expect(typed).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(typed.message).toBe('Invalid according to Policy: Extra input fields: Content-Type');
-    expect(await s.exists('uploads/untyped.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/untyped.bin')).toBe(false);
 
-    const open = await createPresignedPost(s.client, {
-      Bucket: server.bucket,
+    const open = await createPresignedPost(s3.storage.client, {
+      Bucket: s3.server.bucket,
       Key: 'app/uploads/untyped.bin',
       Conditions: [
         ['content-length-range', 0, 100],
@@ -195,11 +194,11 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
       edit: (form) => form.append('Content-Type', 'image/gif'),
     });
     expect(withType.status).toBe(204);
-    expect((await s.head('uploads/untyped.bin')).contentType).toBe('image/gif');
+    expect((await s3.storage.head('uploads/untyped.bin')).contentType).toBe('image/gif');
   });
 
   it('refuses a tampered policy, a wrong secret and an unknown key id; nothing is stored', async () => {
-    const upload = await s.presignUpload('uploads/signed.bin', { maxSize: 100 });
+    const upload = await s3.storage.presignUpload('uploads/signed.bin', { maxSize: 100 });
     const policy = policyOf(upload.fields);
     policy.conditions = policy.conditions.map((c) =>
       Array.isArray(c) && c[0] === 'content-length-range' ? ['content-length-range', 0, 10_000_000] : c,
@@ -210,9 +209,9 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(tampered).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
 
     const forged = new S3Storage(
-      serverOptions(server, {
+      serverOptions(s3.server, {
         prefix: 'app',
-        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: 'not-the-secret' },
+        credentials: { accessKeyId: s3.server.accessKeyId, secretAccessKey: 'not-the-secret' },
       }),
     );
     const wrongSecret = await send(
@@ -222,7 +221,7 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(wrongSecret).toMatchObject({ status: 403, code: 'SignatureDoesNotMatch' });
 
     const stranger = new S3Storage(
-      serverOptions(server, {
+      serverOptions(s3.server, {
         prefix: 'app',
         credentials: { accessKeyId: 'NOBODY', secretAccessKey: 'whatever' },
       }),
@@ -238,7 +237,7 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
       randomData(10),
     );
     expect(bareForm).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(await s.exists('uploads/signed.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/signed.bin')).toBe(false);
   });
 
   it('refuses an expired policy with 403 "Policy expired"', async () => {
@@ -247,7 +246,7 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     let upload: DirectUpload;
     try {
       vi.setSystemTime(Date.now() - 3_600_000);
-      upload = await s.presignUpload('uploads/late.bin', { maxSize: 100, expiresIn: 60 });
+      upload = await s3.storage.presignUpload('uploads/late.bin', { maxSize: 100, expiresIn: 60 });
     } finally {
       vi.useRealTimers();
     }
@@ -255,24 +254,24 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     const refused = await send(upload, randomData(10));
     expect(refused).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(refused.message).toBe('Invalid according to Policy: Policy expired.');
-    expect(await s.exists('uploads/late.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/late.bin')).toBe(false);
   });
 
   it('every form field needs a condition: a changed key or an extra field is refused, x-ignore-* is not', async () => {
-    const upload = await s.presignUpload('uploads/mine.bin', { maxSize: 100 });
+    const upload = await s3.storage.presignUpload('uploads/mine.bin', { maxSize: 100 });
     const otherKey = await send(upload, randomData(10), {
       edit: (form) => form.set('key', 'app/uploads/theirs.bin'),
     });
     expect(otherKey).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(otherKey.message).toContain('Policy Condition failed: ["eq", "$key", "app/uploads/mine.bin"]');
-    expect(await s.exists('uploads/theirs.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/theirs.bin')).toBe(false);
 
     const extra = await send(upload, randomData(10), {
       edit: (form) => form.append('x-amz-meta-role', 'admin'),
     });
     expect(extra).toMatchObject({ status: 403, code: 'AccessDenied' });
     expect(extra.message).toBe('Invalid according to Policy: Extra input fields: x-amz-meta-role');
-    expect(await s.exists('uploads/mine.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/mine.bin')).toBe(false);
 
     const ignored = await send(upload, randomData(10), {
       edit: (form) => form.append('x-ignore-note', 'anything'),
@@ -281,8 +280,8 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
   });
 
   it('success_action_status is honoured when the policy names it, refused when it does not', async () => {
-    const post = await createPresignedPost(s.client, {
-      Bucket: server.bucket,
+    const post = await createPresignedPost(s3.storage.client, {
+      Bucket: s3.server.bucket,
       Key: 'app/uploads/status.bin',
       Conditions: [['content-length-range', 0, 100]],
       Fields: { success_action_status: '201' },
@@ -292,16 +291,16 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(created.status).toBe(201);
     expect(xmlText(created.body, 'Key')).toBe('app/uploads/status.bin');
 
-    const upload = await s.presignUpload('uploads/status2.bin', { maxSize: 100 });
+    const upload = await s3.storage.presignUpload('uploads/status2.bin', { maxSize: 100 });
     const unsigned = await send(upload, randomData(10), {
       edit: (form) => form.append('success_action_status', '201'),
     });
     expect(unsigned).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(await s.exists('uploads/status2.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/status2.bin')).toBe(false);
   });
 
   it('a malformed or abandoned POST is refused without storing anything, and the server keeps serving', async () => {
-    const upload = await s.presignUpload('uploads/broken.bin', { maxSize: 1_000_000 });
+    const upload = await s3.storage.presignUpload('uploads/broken.bin', { maxSize: 1_000_000 });
     const boundary = 'stowage-boundary';
     const head = `${Object.entries(upload.fields)
       .map(
@@ -339,29 +338,32 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
       req.write(head);
       req.write(randomData(50_000), () => setImmediate(() => req.destroy()));
     });
-    expect(await s.exists('uploads/broken.bin')).toBe(false);
+    expect(await s3.storage.exists('uploads/broken.bin')).toBe(false);
     expect((await send(upload, randomData(10))).status).toBe(204);
   });
 
   it('the policy defaults to a 10-minute expiry and names the exact key and bucket', async () => {
-    const upload = await s.presignUpload('uploads/doc.pdf', {
+    const upload = await s3.storage.presignUpload('uploads/doc.pdf', {
       maxSize: 1234,
       contentType: 'application/pdf',
     });
     const policy = policyOf(upload.fields);
     expect(policy.conditions).toContainEqual(['content-length-range', 0, 1234]);
     expect(policy.conditions).toContainEqual({ key: 'app/uploads/doc.pdf' });
-    expect(policy.conditions).toContainEqual({ bucket: server.bucket });
+    expect(policy.conditions).toContainEqual({ bucket: s3.server.bucket });
     const expires = new Date(policy.expiration).getTime();
     expect(expires).toBeGreaterThan(Date.now() + 500_000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 601_000);
   });
 
   it('validates presignUpload options and refuses stores without POST uploads', async () => {
-    await expectCode(s.presignUpload('k', { maxSize: 0 }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', { maxSize: 10, contentType: 'nope' }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', { maxSize: 10, metadata: { sha256: 'x' } }), 'INVALID_ARGUMENT');
-    await expectCode(s.presignUpload('k', undefined as never), 'INVALID_ARGUMENT');
+    await expectCode(s3.storage.presignUpload('k', { maxSize: 0 }), 'INVALID_ARGUMENT');
+    await expectCode(s3.storage.presignUpload('k', { maxSize: 10, contentType: 'nope' }), 'INVALID_ARGUMENT');
+    await expectCode(
+      s3.storage.presignUpload('k', { maxSize: 10, metadata: { sha256: 'x' } }),
+      'INVALID_ARGUMENT',
+    );
+    await expectCode(s3.storage.presignUpload('k', undefined as never), 'INVALID_ARGUMENT');
     const r2 = new S3Storage({
       bucket: 'b',
       preset: 'r2',

@@ -1,30 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { contentDisposition } from '../../adapters/s3/urls.js';
 import { expectCode, randomData, sha256 } from '../helpers/streams.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
-import { storageOn } from './harness.js';
+import { useS3Server } from './harness.js';
 
 describe('S3 urls (presigned POST: presigned-post.test.ts)', () => {
-  let server: S3TestServer;
-  let s: S3Storage;
-  beforeAll(async () => {
-    server = await startS3Server();
-    s = storageOn(server, { prefix: 'app' });
-  });
-  afterAll(() => server.stop());
+  const s3 = useS3Server({ prefix: 'app' });
 
   it('a presigned GET reads the object with fetch, with an attachment disposition when asked', async () => {
     const data = randomData(20_000);
-    await s.put('docs/report 2024 é.pdf', data, { contentType: 'application/pdf' });
-    const url = await s.url('docs/report 2024 é.pdf', { expiresIn: 300 });
+    await s3.storage.put('docs/report 2024 é.pdf', data, { contentType: 'application/pdf' });
+    const url = await s3.storage.url('docs/report 2024 é.pdf', { expiresIn: 300 });
     expect(url).toContain('X-Amz-Signature=');
     expect(url).toContain('X-Amz-Expires=300');
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(data));
 
-    const download = await s.url('docs/report 2024 é.pdf', {
+    const download = await s3.storage.url('docs/report 2024 é.pdf', {
       expiresIn: 60,
       download: 'Report "final" é.pdf',
     });
@@ -44,9 +37,9 @@ describe('S3 urls (presigned POST: presigned-post.test.ts)', () => {
   });
 
   it('public URLs: path style on a custom endpoint, readable by fetch; virtual-hosted and CDN forms', async () => {
-    await s.put('pub/a b+c.txt', 'public text');
-    const url = await s.url('pub/a b+c.txt');
-    expect(url).toBe(`${server.endpoint}/${server.bucket}/app/pub/a%20b%2Bc.txt`);
+    await s3.storage.put('pub/a b+c.txt', 'public text');
+    const url = await s3.storage.url('pub/a b+c.txt');
+    expect(url).toBe(`${s3.server.endpoint}/${s3.server.bucket}/app/pub/a%20b%2Bc.txt`);
     const res = await fetch(url);
     expect(await res.text()).toBe('public text');
 
@@ -74,8 +67,8 @@ describe('S3 urls (presigned POST: presigned-post.test.ts)', () => {
   });
 
   it('rejects url options S3 cannot honour', async () => {
-    await expectCode(s.url('k', { expiresIn: 8 * 24 * 3600 }), 'INVALID_ARGUMENT');
-    await expectCode(s.url('k', { transform: { width: 100 } }), 'NOT_SUPPORTED');
-    await expectCode(s.url('../k'), 'INVALID_KEY');
+    await expectCode(s3.storage.url('k', { expiresIn: 8 * 24 * 3600 }), 'INVALID_ARGUMENT');
+    await expectCode(s3.storage.url('k', { transform: { width: 100 } }), 'NOT_SUPPORTED');
+    await expectCode(s3.storage.url('../k'), 'INVALID_KEY');
   });
 });
