@@ -1,15 +1,21 @@
-import { StowageError } from './errors.js';
+import { StowageError, untilAborted } from './errors.js';
 import type { PutOptions, StagedDigest } from './types.js';
 
 /**
  * Waits for a two-phase write's permission to publish (PutOptions.beforeCommit).
  * A refusal that is not already a StowageError becomes ABORTED with it as the
- * cause, so every adapter's error path passes it on unchanged.
+ * cause, so every adapter's error path passes it on unchanged. The caller's
+ * signal ends the wait too: a gate that never answers cannot hold an aborted
+ * write open.
  */
 export async function awaitCommit(options: PutOptions, staged: StagedDigest, key: string): Promise<void> {
   if (!options.beforeCommit) return;
   try {
-    await options.beforeCommit({ size: staged.size, sha256: staged.sha256 });
+    await untilAborted(
+      Promise.resolve().then(() => options.beforeCommit?.({ size: staged.size, sha256: staged.sha256 })),
+      options.signal,
+      key,
+    );
   } catch (err) {
     if (err instanceof StowageError) throw err;
     throw new StowageError('ABORTED', `write of "${key}" was not published: beforeCommit refused it`, {

@@ -101,12 +101,39 @@ export function isAbortError(err: unknown): boolean {
 
 /** Throws ABORTED if the signal has fired; call at the start of every operation. */
 export function throwIfAborted(signal: AbortSignal | undefined, key?: string): void {
-  if (signal?.aborted) {
-    throw new StowageError('ABORTED', `operation aborted${key ? ` for key "${key}"` : ''}`, {
-      cause: signal.reason,
-      key,
-    });
+  if (signal?.aborted) throw abortedBy(signal, key);
+}
+
+/**
+ * Waits for `work`, or throws ABORTED as soon as `signal` fires. The work
+ * itself is not cancelled (its late failure is swallowed here): for steps
+ * that must not be cut off midway but must not hold the caller either.
+ */
+export async function untilAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  key?: string,
+): Promise<T> {
+  if (!signal) return work;
+  work.catch(() => undefined);
+  throwIfAborted(signal, key);
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortedBy(signal, key));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
+}
+
+function abortedBy(signal: AbortSignal, key: string | undefined): StowageError {
+  return new StowageError('ABORTED', `operation aborted${key ? ` for key "${key}"` : ''}`, {
+    cause: signal.reason,
+    key,
+  });
 }
 
 /** Resolves true when `lookup` succeeds, false on NOT_FOUND; rethrows anything else. */

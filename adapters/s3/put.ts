@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { toReadable } from '../../src/body.js';
 import { awaitCommit } from '../../src/commit-gate.js';
-import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { StowageError, throwIfAborted, untilAborted } from '../../src/errors.js';
 import type { Body, ObjectInfo, PutOptions } from '../../src/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
@@ -138,7 +138,16 @@ async function putMultipart(
   // Under the SDK's default checksum mode (AWS), parts carry CRC32s the completion must list.
   if ((await client.config.requestChecksumCalculation()) === 'WHEN_SUPPORTED')
     create.ChecksumAlgorithm = 'CRC32';
-  const { UploadId } = await client.send(new CreateMultipartUploadCommand(create), send);
+  // Not under the caller's signal: an upload S3 creates after the caller gave up must still be aborted.
+  const created = client.send(new CreateMultipartUploadCommand(create));
+  void created.then(
+    ({ UploadId }) => {
+      if (options.signal?.aborted)
+        void abortUpload(client, { Bucket: s3.bucket, Key: target.s3Key, UploadId });
+    },
+    () => undefined,
+  );
+  const { UploadId } = await untilAborted(created, options.signal, target.key);
   const ids = { Bucket: s3.bucket, Key: target.s3Key, UploadId };
   const inFlight = new Set<Promise<void>>();
   try {
@@ -180,6 +189,9 @@ async function putMultipart(
     const { sha256, size } = verifier.digest();
     await awaitCommit(options, { sha256, size }, target.key);
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+    // The commit point. It stays under the caller's signal, the escape hatch from a server that never
+    // answers: a signal firing while S3 is already completing races the abort below, and if S3's
+    // completion wins, the object is published though put() reports ABORTED (S3 has no way to know).
     const result = await client.send(
       new CompleteMultipartUploadCommand({ ...ids, MultipartUpload: { Parts: parts } }),
       send,
@@ -189,10 +201,17 @@ async function putMultipart(
     // Parts still landing after the abort would bring the upload back (S3 says to abort again):
     // let them settle first. At most queueSize of them; the caller's signal cancels them.
     await Promise.allSettled([...inFlight]);
-    // Not under the caller's signal: the abort must go out precisely when that signal fired.
-    await client.send(new AbortMultipartUploadCommand(ids)).catch(() => undefined);
+    await abortUpload(client, ids);
     throw err;
   }
+}
+
+/** Not under the caller's signal: the abort must go out precisely when that signal fired. Best effort. */
+async function abortUpload(
+  client: S3Client,
+  ids: { Bucket: string; Key: string; UploadId: string | undefined },
+): Promise<void> {
+  await client.send(new AbortMultipartUploadCommand(ids)).catch(() => undefined);
 }
 
 function completedPart(n: number, r: UploadPartCommandOutput): CompletedPart {

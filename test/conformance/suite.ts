@@ -479,6 +479,26 @@ export function runConformance(
         expect(await s.exists(k('gate/new.bin'))).toBe(false);
         expect(await h.leftovers()).toEqual([]);
       });
+      it("the caller's signal ends the wait at a gate that never answers, publishing nothing", async () => {
+        if (!s.capabilities.beforeCommit) return expect(s.capabilities.beforeCommit).toBe(false);
+        const key = k('gate/abandoned.bin');
+        await s.put(key, 'previous');
+        const controller = new AbortController();
+        let reached!: () => void;
+        const atGate = new Promise<void>((r) => (reached = r));
+        const write = s.put(key, unknownLength(randomData(bigSize), 65_536), {
+          signal: controller.signal,
+          beforeCommit: () => {
+            reached();
+            return new Promise<void>(() => undefined);
+          },
+        });
+        await atGate;
+        controller.abort();
+        await expectCode(write, 'ABORTED');
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
       it('a body that fails verification never reaches the gate', async () => {
         if (!s.capabilities.beforeCommit) return expect(s.capabilities.beforeCommit).toBe(false);
         let called = false;

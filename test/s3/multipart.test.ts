@@ -124,6 +124,33 @@ describe('S3 multipart put', () => {
     }
   });
 
+  it('an AbortSignal while CreateMultipartUpload is pending answers at once and aborts the upload created later', async () => {
+    const proxy = await startFlakyProxy(s3.server.endpoint);
+    try {
+      const viaProxy = storageOn(s3.server, { endpoint: proxy.endpoint, partSize: PART, maxRetries: 0 });
+      await s3.server.clearRequests();
+      proxy.hold((method, url) => method === 'POST' && /[?&]uploads(=|&|$)/.test(url));
+      const controller = new AbortController();
+      const pending = viaProxy.put('mp/abort-create.bin', unknownLength(randomData(PART + 10)), {
+        signal: controller.signal,
+      });
+      while (proxy.held === 0) await new Promise((r) => setTimeout(r, 20));
+      controller.abort();
+      // Answered while S3 has not even seen the create yet.
+      await expectCode(pending, 'ABORTED');
+      expect(await s3Calls(s3.server)).not.toContain('CreateMultipartUpload');
+      // The create lands after the caller gave up: the upload it opens is aborted, not left to linger.
+      proxy.release();
+      while (!(await s3Calls(s3.server)).includes('AbortMultipartUpload'))
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await s3Calls(s3.server)).toContain('CreateMultipartUpload');
+      expect(await s3.server.pendingUploads()).toEqual([]);
+      expect(await s3.storage.exists('mp/abort-create.bin')).toBe(false);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('a sha256 mismatch found only at the end never completes the upload', async () => {
     const previous = 'previous';
     await s3.storage.put('mp/mismatch.bin', previous);

@@ -5,7 +5,7 @@
  * the client gives up). Exercises the client's retry and error mapping
  * against real HTTP, without mocking the SDK.
  */
-import { createServer, request } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FlakyProxy {
@@ -18,6 +18,8 @@ export interface FlakyProxy {
   hold(match: ((method: string, url: string) => boolean) | undefined): void;
   /** Requests held so far. */
   readonly held: number;
+  /** Stops holding and delivers every held request (whole) to the upstream server. */
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,11 @@ export async function startFlakyProxy(
     count++;
     if (holdMatch?.(req.method ?? '', req.url ?? '')) {
       held++;
-      req.resume();
+      // Kept whole, so release() can still deliver it.
+      const body: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => body.push(chunk));
+      const deliver = () => forward(req, res, Buffer.concat(body));
+      heldRequests.push(() => (req.complete ? deliver() : req.once('end', deliver)));
       return;
     }
     if (failures > 0) {
@@ -50,16 +56,22 @@ export async function startFlakyProxy(
       });
       return;
     }
-    const forward = request(
+    forward(req, res);
+  });
+  const heldRequests: Array<() => void> = [];
+  /** Sends a request on to the upstream server: streamed, or a body read earlier. */
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer): void => {
+    const upstream = request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
         upstreamRes.pipe(res);
       },
     );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
-  });
+    upstream.on('error', () => res.destroy());
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -75,6 +87,10 @@ export async function startFlakyProxy(
     },
     get held() {
       return held;
+    },
+    release() {
+      holdMatch = undefined;
+      for (const deliver of heldRequests.splice(0)) deliver();
     },
     stop: () =>
       new Promise((resolve) => {

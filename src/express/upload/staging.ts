@@ -53,6 +53,8 @@ export async function promote(
     });
   }
   if (info.size !== opts.size) {
+    // Whatever landed there is not the checked file: it must not stay at the final key.
+    await discard(storage, finalKey);
     throw new StowageError(
       'CHECKSUM_MISMATCH',
       `"${finalKey}" holds ${info.size} bytes after the move, expected ${opts.size}`,

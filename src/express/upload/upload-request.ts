@@ -45,6 +45,8 @@ interface StagedFile {
   contentType: string;
   size: number;
   sha256: string;
+  /** The final key held no object before this request: a failed request removes what it put there. */
+  fresh: boolean;
 }
 
 // An error answer should not wait on a slow backend's cleanup for long; cleanup carries on regardless.
@@ -69,7 +71,8 @@ export class UploadRequest {
   /** Staging keys that may exist in storage and must go on failure. */
   private readonly stagingKeys = new Set<string>();
   private readonly staged: StagedFile[] = [];
-  private readonly promoted: string[] = [];
+  /** Final keys this request filled that were empty before: rolled back if the request fails. */
+  private readonly created: string[] = [];
   /** Writes held at their commit gate; they settle only after publish opens or fails. */
   private readonly held = new Set<Promise<unknown>>();
   /** The commit gate of every held write: resolved once the whole request passed, rejected by fail(). */
@@ -243,7 +246,7 @@ export class UploadRequest {
     const staged = await Promise.race([atGate.promise, write.then(() => undefined)]);
     if (!staged) throw new StowageError('INTERNAL', `${checks.label}: published before the request passed`);
     const { size, sha256 } = this.passChecks(checks, staged);
-    this.staged.push({ ...file, published: write, size, sha256 });
+    this.staged.push({ ...file, published: write, size, sha256, fresh: await this.isEmpty(file.finalKey) });
   }
 
   /** Backends without two-phase writes: the whole file goes to a staging key, promoted by copy later. */
@@ -256,7 +259,16 @@ export class UploadRequest {
       signal: this.storageAbort.signal,
     });
     const { size, sha256 } = this.passChecks(checks, { size: stored.size, sha256: stored.sha256 });
-    this.staged.push({ ...file, stagingKey, size, sha256 });
+    this.staged.push({ ...file, stagingKey, size, sha256, fresh: await this.isEmpty(file.finalKey) });
+  }
+
+  /**
+   * Whether a final key holds no object yet. Default keys are new random names; a custom
+   * key function may reuse one (e.g. "avatars/<user>"), whose object a rollback must not delete.
+   */
+  private async isEmpty(key: string): Promise<boolean> {
+    if (!this.opts.key) return true;
+    return !(await this.storage.exists(key));
   }
 
   /** Size limit and the backend's own count of the bytes against ours. */
@@ -309,7 +321,7 @@ export class UploadRequest {
       this.fail(asUploadError(err));
       return;
     }
-    // The client left while we promoted: nobody will learn these keys, so they must not stay.
+    // The client left while we published: nobody will learn the new keys, so they must not stay.
     if (this.clientGone || this.failure) {
       this.fail(this.failure ?? aborted());
       return;
@@ -324,7 +336,11 @@ export class UploadRequest {
     this.next();
   }
 
-  /** Publishes one checked file; from then on its final key is ours to roll back. */
+  /**
+   * Publishes one checked file. A key that was empty is ours to roll back from then on; a key
+   * that held an object keeps the new, verified file on a later failure: the old one is gone
+   * (no store has transactions across keys) and deleting the new one would leave nothing.
+   */
   private async publishFile(file: StagedFile): Promise<void> {
     if (file.published) await file.published;
     else if (file.stagingKey) {
@@ -335,7 +351,7 @@ export class UploadRequest {
       });
       this.stagingKeys.delete(file.stagingKey);
     }
-    this.promoted.push(file.finalKey);
+    if (file.fresh) this.created.push(file.finalKey);
   }
 
   private requestEnded(): Promise<void> {
@@ -443,7 +459,7 @@ export class UploadRequest {
     timer.unref();
     await settled;
     clearTimeout(timer);
-    const doomed = [...this.stagingKeys, ...this.promoted];
+    const doomed = [...this.stagingKeys, ...this.created];
     await Promise.all(doomed.map((key) => discard(this.storage, key)));
   }
 

@@ -186,6 +186,27 @@ export function runUploadSuite(
       expect(await allKeys(s)).toEqual(['avatars/alice.png']);
     });
 
+    it('when publishing fails midway, removes only the files it put at empty keys and keeps replaced ones', async () => {
+      const s = await fresh();
+      const old = Buffer.from('old avatar');
+      await s.put('avatars/a', old);
+      const { app, completed } = uploadApp(makeExpress, failingPublishOf(s, 'avatars/b'), {
+        key: ({ field }) => `avatars/${field}`,
+      });
+      const files = { a: Buffer.from('new a'), b: Buffer.from('new b'), c: Buffer.from('new c') };
+      const res = await supertest(app)
+        .post('/upload')
+        .attach('a', files.a, 'a.txt')
+        .attach('b', files.b, 'b.txt')
+        .attach('c', files.c, 'c.txt');
+      expect(res.status).toBe(503);
+      await completed(1);
+      // "a" held an object: the old one was replaced before "b" failed; the new, verified one stays.
+      expect((await readBack(s, 'avatars/a')).equals(files.a)).toBe(true);
+      // "c" was empty: the failed request takes back what it put there. "b" never published.
+      expect(await allKeys(s)).toEqual(['avatars/a']);
+    });
+
     it('never turns hostile client file names into keys', async () => {
       const s = await fresh();
       const { app } = uploadApp(makeExpress, s);
@@ -305,6 +326,39 @@ function failingPuts(inner: Storage): Storage {
         }
         throw new StowageError('UNAVAILABLE', 'backend unavailable');
       };
+    },
+  });
+}
+
+/**
+ * Fails publishing one key, after the request passed every check: its commit
+ * gate opens and then the backend errors (two-phase writes), or its copy from
+ * the staging key errors (backends without them).
+ */
+function failingPublishOf(inner: Storage, failing: string): Storage {
+  const unavailable = () => new StowageError('UNAVAILABLE', `backend dropped publishing "${failing}"`);
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'put') {
+        return (key: string, body: Parameters<Storage['put']>[1], opts: Parameters<Storage['put']>[2]) => {
+          const gate = opts?.beforeCommit;
+          if (key !== failing || !gate) return target.put(key, body, opts);
+          return target.put(key, body, {
+            ...opts,
+            beforeCommit: async (staged) => {
+              await gate(staged);
+              throw unavailable();
+            },
+          });
+        };
+      }
+      if (prop === 'copy') {
+        return async (from: string, to: string) => {
+          if (to === failing) throw unavailable();
+          return target.copy(from, to);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
     },
   });
 }
