@@ -178,6 +178,63 @@ for (const [expressName, makeExpress] of EXPRESS_VERSIONS) {
         expect(await inner.exists('.staging/not-a-uuid')).toBe(true);
       });
 
+      it('publishes the bytes it checked even when the grant is used again while confirm runs', async () => {
+        const png = pngBytes(16, 16, 6);
+        const html = Buffer.concat([Buffer.from('<html><script>'), Buffer.alloc(png.length - 14, 32)]);
+        let grant: { body: { uploadKey: string; upload: Parameters<typeof sendToGrant>[0] } };
+        let reposted = false;
+        // The browser posts other bytes of the same size to the still-valid grant while confirm checks.
+        const racing = new Proxy(storage, {
+          get(target, prop, receiver) {
+            if (prop !== 'get') return Reflect.get(target, prop, receiver);
+            return async (key: string, opts?: Parameters<Storage['get']>[1]) => {
+              if (!reposted) {
+                reposted = true;
+                expect((await sendToGrant(grant.body.upload, html)).status).toBe(200);
+              }
+              return target.get(key, opts);
+            };
+          },
+        });
+        const app = directApp(makeExpress, racing, { allowedTypes: ['image/png'] });
+        grant = await supertest(app).post('/direct/presign').send({ contentType: 'image/png' });
+        expect((await sendToGrant(grant.body.upload, png)).status).toBe(200);
+        const done = await supertest(app).post('/direct/confirm').send({ uploadKey: grant.body.uploadKey });
+        expect(reposted).toBe(true);
+        expect(done.status).toBe(200);
+        expect(done.body.file.contentType).toBe('image/png');
+        expect((await collect((await inner.get(done.body.file.key)).body)).equals(png)).toBe(true);
+        // The late bytes stay staged, unconfirmed, for the sweeper.
+        expect(await allKeys(inner)).toEqual([grant.body.uploadKey, done.body.file.key].sort());
+      });
+
+      it('keeps the upload when storage fails while moving it, so the retry confirms it', async () => {
+        let failures = 1;
+        const flaky = new Proxy(storage, {
+          get(target, prop, receiver) {
+            if (prop !== 'copy' && prop !== 'put') return Reflect.get(target, prop, receiver);
+            const original = Reflect.get(target, prop, receiver) as (...args: unknown[]) => Promise<unknown>;
+            return async (...args: unknown[]) => {
+              const destination = String(prop === 'copy' ? args[1] : args[0]);
+              if (destination.startsWith('uploads/') && failures-- > 0) {
+                throw new StowageError('UNAVAILABLE', 'backend dropped the copy', { retryable: true });
+              }
+              return original.apply(target, args);
+            };
+          },
+        });
+        const app = directApp(makeExpress, flaky);
+        const png = pngBytes(8, 8, 7);
+        const grant = await supertest(app).post('/direct/presign').send({});
+        await sendToGrant(grant.body.upload, png);
+        const first = await supertest(app).post('/direct/confirm').send({ uploadKey: grant.body.uploadKey });
+        expect(first.status).toBe(503);
+        const retry = await supertest(app).post('/direct/confirm').send({ uploadKey: grant.body.uploadKey });
+        expect(retry.status).toBe(200);
+        expect((await collect((await inner.get(retry.body.file.key)).body)).equals(png)).toBe(true);
+        expect(await allKeys(inner)).toEqual([retry.body.file.key]);
+      });
+
       it('calls onPresign and onConfirm with what it answers', async () => {
         const presigned: string[] = [];
         const confirmed: string[] = [];

@@ -21,8 +21,12 @@ export interface ConfirmedFile {
 }
 
 /**
- * Checks a staged upload (size, sniffed type, sha256 when given), moves it
- * to its final key, and deletes it instead when anything does not conform.
+ * Checks a browser upload and moves it to its final key, deleting it instead
+ * when it does not conform. The staged object is first moved to a claim key
+ * that no upload grant covers, and every check runs on that copy: a grant
+ * stays valid for a while after confirm, and a second POST to it must not
+ * swap in bytes that were never checked. The move also makes a repeated
+ * confirm of one upload answer 404 instead of publishing it twice.
  */
 export async function confirm(
   storage: Storage,
@@ -37,7 +41,8 @@ export async function confirm(
   }
   const expected = body.sha256 === undefined ? undefined : normaliseSha256(body.sha256, 'sha256');
   const originalName = cleanOriginalName(body.filename);
-  const info = await headStaged(storage, stagingKey);
+  const claimKey = claimKeyOf(stagingKey);
+  const info = await claim(storage, stagingKey, claimKey);
   try {
     if (info.size > opts.maxFileSize) {
       throw new StowageError(
@@ -45,9 +50,9 @@ export async function confirm(
         `the upload is ${info.size} bytes, over the limit of ${opts.maxFileSize}`,
       );
     }
-    const head = await readHead(storage, stagingKey, info.size);
+    const head = await readHead(storage, claimKey, info.size);
     const sniffed = await requireAllowedType(head, opts.allowedTypes, 'the upload');
-    const sha256 = expected === undefined ? info.sha256 : await verifySha256(storage, stagingKey, expected);
+    const sha256 = expected === undefined ? info.sha256 : await verifySha256(storage, claimKey, expected);
     const contentType = sniffed?.mime ?? 'application/octet-stream';
     const finalKey = await finalKeyFor(opts.key, opts.prefix, {
       field: 'file',
@@ -57,7 +62,7 @@ export async function confirm(
       fields: {},
       req,
     });
-    const moved = await promote(storage, stagingKey, finalKey, {
+    const moved = await promote(storage, claimKey, finalKey, {
       size: info.size,
       contentType,
       // The browser chose the staged type; the final object carries the sniffed one.
@@ -73,23 +78,60 @@ export async function confirm(
       url: await storage.url(finalKey).catch(() => undefined),
     };
   } catch (err) {
-    await discard(storage, stagingKey);
+    // A refused upload goes; after a storage failure the claim stays, so the client's retry resumes it.
+    if (isRefusal(err)) await discard(storage, claimKey);
     throw err;
   }
 }
 
-async function headStaged(storage: Storage, key: string): Promise<ObjectInfo> {
+/** Outside the `<prefix>/<uuid>` keys grants cover and confirm accepts; still under the sweeper's prefix. */
+function claimKeyOf(stagingKey: string): string {
+  return `${stagingKey}.claimed`;
+}
+
+/**
+ * Moves the staged object to its claim key and returns what was claimed. A
+ * claim left by an earlier confirm that failed on storage is taken up again.
+ */
+async function claim(storage: Storage, stagingKey: string, claimKey: string): Promise<ObjectInfo> {
+  const staged = await storage.head(stagingKey).catch(notFoundAs(undefined));
+  if (!staged) {
+    const left = await storage.head(claimKey).catch(notFoundAs(undefined));
+    if (left) return left;
+    throw new StowageError(
+      'NOT_FOUND',
+      'nothing was uploaded under this uploadKey (or it was already confirmed)',
+    );
+  }
   try {
-    return await storage.head(key);
+    if (storage.capabilities.copy) await storage.copy(stagingKey, claimKey);
+    else await storage.put(claimKey, (await storage.get(stagingKey)).body);
   } catch (err) {
+    // Another confirm of the same upload moved it first.
     if (err instanceof StowageError && err.code === 'NOT_FOUND') {
-      throw new StowageError(
-        'NOT_FOUND',
-        'nothing was uploaded under this uploadKey (or it was already confirmed)',
-      );
+      throw new StowageError('NOT_FOUND', 'this upload is already being confirmed');
     }
     throw err;
   }
+  await discard(storage, stagingKey);
+  return storage.head(claimKey);
+}
+
+const notFoundAs =
+  <T>(value: T) =>
+  (err: unknown): T => {
+    if (err instanceof StowageError && err.code === 'NOT_FOUND') return value;
+    throw err;
+  };
+
+/** The upload itself was refused (too large, wrong type, wrong checksum, bad key): it must not stay. */
+function isRefusal(err: unknown): boolean {
+  return (
+    err instanceof StowageError &&
+    ['TOO_LARGE', 'UNSUPPORTED_TYPE', 'CHECKSUM_MISMATCH', 'INVALID_ARGUMENT', 'INVALID_KEY'].includes(
+      err.code,
+    )
+  );
 }
 
 /** The first bytes only: a ranged read where the backend has them. */
