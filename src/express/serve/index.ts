@@ -73,6 +73,10 @@ export function serve(storage: Storage, options?: ServeOptions): ServeHandler {
       if (resolved.fallthrough) return next();
       throw new StowageError('NOT_FOUND', 'no object at the mount root; request a key below it');
     }
+    if (resolved.hiddenPrefixes.some((prefix) => key === prefix || key.startsWith(`${prefix}/`))) {
+      if (resolved.fallthrough) return next();
+      throw new StowageError('NOT_FOUND', 'no object at this key');
+    }
     const download = downloadParam(req);
     if (urls) {
       const url = await urls.get(key, download);

@@ -1,5 +1,6 @@
 import { checkOptionsObject, invalidArg } from '../../args.js';
 import { defaultCacheDir } from '../../cache/disk-tier.js';
+import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 import type { ActiveContentPolicy } from './headers.js';
 
 const MiB = 1024 * 1024;
@@ -32,6 +33,12 @@ export interface ServeOptions {
    * its public URL); `{ expiresIn }` sets the lifetime in seconds.
    */
   redirect?: boolean | { expiresIn?: number };
+  /**
+   * Key prefixes never served (404, or next() with fallthrough). Default
+   * [".staging"]: where upload() and directUpload() keep files not yet
+   * checked, which must not be reachable before they pass.
+   */
+  hiddenPrefixes?: string[];
 }
 
 export interface ResolvedServeOptions {
@@ -43,6 +50,7 @@ export interface ResolvedServeOptions {
   memory: { maxBytes: number; maxObjectBytes: number } | false;
   disk: { dir: string; maxBytes: number; maxObjectBytes: number } | false;
   redirect: { expiresIn: number | undefined } | false;
+  hiddenPrefixes: string[];
 }
 
 export function resolveServeOptions(
@@ -69,7 +77,16 @@ export function resolveServeOptions(
     memory: tier(o.memory, 'options.memory', 32 * MiB, MiB),
     disk: diskTier(o.disk),
     redirect: redirect(o.redirect, signsUrls),
+    hiddenPrefixes: prefixes(o.hiddenPrefixes),
   };
+}
+
+function prefixes(value: unknown): string[] {
+  if (value === undefined) return [DEFAULT_STAGING_PREFIX];
+  if (!Array.isArray(value) || !value.every((p) => typeof p === 'string' && p !== '' && !p.startsWith('/'))) {
+    throw invalidArg('options.hiddenPrefixes must be an array of key prefixes such as [".staging"]');
+  }
+  return value.map((p: string) => p.replace(/\/+$/, ''));
 }
 
 function flag(value: unknown, what: string, fallback: boolean): boolean {

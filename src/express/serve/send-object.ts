@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { type CachedObject, type ObjectCache, sameVersion } from '../../cache/object-cache.js';
 import { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
@@ -135,7 +135,21 @@ async function openBody(
       { key },
     );
   }
+  // An adapter that cannot read ranges sends the whole object: cut the asked bytes out of it.
+  if (partial && !got.range) return Readable.from(sliceOf(got.body, start, end), { objectMode: false });
   return got.body;
+}
+
+/** Bytes start..end (inclusive) of a stream; stops reading (and destroys it) past the end. */
+async function* sliceOf(body: AsyncIterable<Buffer>, start: number, end: number): AsyncGenerator<Buffer> {
+  let pos = 0;
+  for await (const chunk of body) {
+    const from = Math.max(0, start - pos);
+    const to = Math.min(chunk.length, end + 1 - pos);
+    if (to > from) yield chunk.subarray(from, to);
+    pos += chunk.length;
+    if (pos > end) return;
+  }
 }
 
 /** Pipes and, whatever happens (client gone, origin failure), destroys the source. */
