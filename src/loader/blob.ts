@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { StowageError } from '../errors.js';
 import { log } from '../log.js';
-import { BlobCache } from './cache.js';
+import { BlobCache, markHandedOut } from './cache.js';
 import { checkFreeSpace } from './disk.js';
 import { discardPartial, download, resumableBytes } from './download.js';
 import { formatBytes } from './format.js';
@@ -105,6 +105,7 @@ async function blobOf(cache: BlobCache, sha256: string): Promise<Blob> {
 }
 
 function hit(blob: Blob, progress: FileProgress): Blob {
+  markHandedOut(blob.path);
   progress.cached = true;
   progress.total = blob.size;
   progress.bytes = blob.size;
@@ -186,6 +187,7 @@ async function fetchVerified(
         ...(meta.lastModified ? { lastModified: meta.lastModified } : {}),
       });
     }
+    markHandedOut(path);
     progress.setState('ready');
     log.info(doneLine(progress, (Date.now() - started) / 1000, Boolean(want)));
     return { path, sha256: digest.sha256, size: digest.size, downloaded: true };

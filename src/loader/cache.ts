@@ -31,6 +31,16 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, cwd = proc
 
 const swept = new Set<string>();
 
+/**
+ * Blobs this process has handed out (loadModel returns the blob's own path):
+ * never evicted by this process, however long ago they were downloaded.
+ */
+const handedOut = new Set<string>();
+
+export function markHandedOut(path: string): void {
+  handedOut.add(path);
+}
+
 /** Blobs touched this recently are never evicted. */
 const RECENT_MS = 10 * 60 * 1000;
 
@@ -122,8 +132,9 @@ export class BlobCache {
   /**
    * Removes cached blobs, least recently used first, until the cache holds
    * at most maxBytes. Only blobs with no other hard link are candidates (a
-   * linked blob frees nothing), never those in `keep`, and none used in the
-   * last RECENT_MS (another loader may have just returned its path).
+   * linked blob frees nothing), never those in `keep` or handed out by this
+   * process, and none used in the last RECENT_MS (another loader may have
+   * just returned its path).
    */
   async evict(maxBytes: number, keep: Set<string>): Promise<string[]> {
     const root = join(this.dir, 'blobs', 'sha256');
@@ -147,7 +158,7 @@ export class BlobCache {
     const evicted: string[] = [];
     const recent = Date.now() - RECENT_MS;
     const candidates = blobs
-      .filter((b) => !keep.has(b.sha256) && b.links === 1 && b.used < recent)
+      .filter((b) => !keep.has(b.sha256) && !handedOut.has(b.path) && b.links === 1 && b.used < recent)
       .sort((a, b) => a.used - b.used);
     for (const blob of candidates) {
       if (total <= maxBytes) break;

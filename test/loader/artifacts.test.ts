@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BlobCache } from '../../src/loader/cache.js';
 import { artifacts, loadArtifacts, readiness } from '../../src/loader/index.js';
 import { type Manifest, serializeManifest } from '../../src/manifest.js';
 import { expectCode } from '../helpers/streams.js';
@@ -101,20 +102,39 @@ describe('loadArtifacts', () => {
     expect((await readFile(join(appRoot, 'models/x.onnx'))).equals(weights.data)).toBe(true);
   });
 
+  /** A verified blob left in the cache by an earlier run (not handed out by this process), unused for an hour. */
+  async function blobFromEarlierRun(data: Buffer, sha256: string): Promise<string> {
+    const cache = new BlobCache(cacheDir);
+    const path = cache.blobPath(sha256);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, data);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(path, hourAgo, hourAgo);
+    await cache.writeRecord(sha256);
+    return path;
+  }
+
   it('maxCacheBytes evicts least recently used blobs that no path links to', async () => {
     const other = blob(300_000);
-    await storage.put('blobs/other', other.data);
-    const { loadModel } = await import('../../src/loader/index.js');
-    const unlinked = await loadModel(
-      { storage, key: 'blobs/other' },
-      { cacheDir, sha256: other.sha256, progressInterval: 0 },
-    );
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    await utimes(unlinked, hourAgo, hourAgo); // not used recently
+    const unlinked = await blobFromEarlierRun(other.data, other.sha256);
     // The manifest files are linked into the app; the cap forces the unlinked, unused blob out.
     await loadArtifacts({ ...base(), maxCacheBytes: weights.data.length + vocab.data.length });
     await expect(stat(unlinked)).rejects.toThrow();
     expect((await readFile(join(appRoot, 'models/x.onnx'))).equals(weights.data)).toBe(true);
+  });
+
+  it('maxCacheBytes never evicts a path loadModel handed out, even one cached long ago', async () => {
+    const old = blob(300_000);
+    await storage.put('blobs/old', old.data);
+    await blobFromEarlierRun(old.data, old.sha256);
+    const { loadModel } = await import('../../src/loader/index.js');
+    // A warm hit: the blob's own path, whose times still say "an hour ago".
+    const handedOut = await loadModel(
+      { storage, key: 'blobs/old' },
+      { cacheDir, sha256: old.sha256, progressInterval: 0 },
+    );
+    await loadArtifacts({ ...base(), maxCacheBytes: weights.data.length + vocab.data.length });
+    expect((await readFile(handedOut)).equals(old.data)).toBe(true);
   });
 
   it('caches under <root>/node_modules/.cache/stowage by default, or STOWAGE_CACHE_DIR', async () => {
