@@ -3,7 +3,7 @@ import { StowageError } from '../errors.js';
 import { log } from '../log.js';
 import { BlobCache, markHandedOut } from './cache.js';
 import { checkFreeSpace } from './disk.js';
-import { discardPartial, download, resumableBytes } from './download.js';
+import { type Downloaded, discardPartial, download, resumableBytes } from './download.js';
 import { formatBytes } from './format.js';
 import { acquireLock } from './lock.js';
 import type { Expected, ResolvedLoaderOptions } from './options.js';
@@ -138,7 +138,7 @@ async function fetchVerified(
     progress.setState('downloading');
     log.info(`${progress.name}: downloading ${formatBytes(meta.size)} from ${remote.label}`);
     const started = Date.now();
-    let digest: { sha256: string; size: number };
+    let digest: Downloaded;
     try {
       digest = await download({
         remote,
@@ -174,6 +174,15 @@ async function fetchVerified(
       throw new StowageError(
         'CHECKSUM_MISMATCH',
         `${progress.name}: sha256 mismatch, expected ${want}, got ${digest.sha256} (from ${remote.label})`,
+      );
+    }
+    // The partial path is shared by every run for this blob: commit only the file this run wrote.
+    const atPath = await stat(partialPath).catch(() => undefined);
+    if (atPath?.ino !== digest.ino) {
+      throw new StowageError(
+        'UNAVAILABLE',
+        `${progress.name}: the partial download was replaced by another process while this one wrote it; not committed`,
+        { retryable: true },
       );
     }
     const path = await cache.commit(partialPath, digest.sha256);

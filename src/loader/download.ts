@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { type FileHandle, open, stat, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,7 +42,17 @@ interface PartRecord {
  * recorded so a crashed run resumes. The digest is computed in order as
  * parts complete (read back from the page cache), so it is ready at the end.
  */
-export async function download(plan: DownloadPlan): Promise<Digest> {
+/**
+ * A finished download: digest of the bytes written, and the inode they were
+ * written to. The partial path is shared by every run for the blob (so a
+ * restart resumes it); should another holder ever replace the file there,
+ * the inode no longer matches and the bytes at the path are not committed.
+ */
+export interface Downloaded extends Digest {
+  ino: number;
+}
+
+export async function download(plan: DownloadPlan): Promise<Downloaded> {
   if (plan.meta.size === 0) return emptyFile(plan);
   if (!plan.meta.acceptsRanges) return singleStream(plan);
   try {
@@ -72,11 +81,11 @@ export async function resumableBytes(
 }
 
 /** An empty object: nothing to fetch, no range to ask for. */
-async function emptyFile(plan: DownloadPlan): Promise<Digest> {
+async function emptyFile(plan: DownloadPlan): Promise<Downloaded> {
   const handle = await open(plan.partialPath, 'w', 0o644);
-  await handle.sync().finally(() => handle.close());
+  const { ino } = await handle.stat().finally(() => handle.sync().finally(() => handle.close()));
   plan.progress.total = 0;
-  return { sha256: createHash('sha256').digest('hex'), size: 0 };
+  return { sha256: createHash('sha256').digest('hex'), size: 0, ino };
 }
 
 export async function discardPartial(partialPath: string): Promise<void> {
@@ -84,7 +93,7 @@ export async function discardPartial(partialPath: string): Promise<void> {
   await unlink(`${partialPath}.json`).catch(() => undefined);
 }
 
-async function ranged(plan: DownloadPlan): Promise<Digest> {
+async function ranged(plan: DownloadPlan): Promise<Downloaded> {
   const { meta, partialPath, progress } = plan;
   const partSize = plan.partSize;
   const count = Math.max(1, Math.ceil(meta.size / partSize));
@@ -139,7 +148,7 @@ async function ranged(plan: DownloadPlan): Promise<Digest> {
     const sha256 = await hasher.finish();
     await handle.sync();
     await unlink(recordPath).catch(() => undefined);
-    return { sha256, size: meta.size };
+    return { sha256, size: meta.size, ino: (await handle.stat()).ino };
   } finally {
     await hasher?.close().catch(() => undefined);
     await handle.close().catch(() => undefined);
@@ -245,7 +254,7 @@ async function writeAt(
 }
 
 /** Servers that ignore Range: one stream from byte 0, hashed as it streams, restarted on failure. */
-async function singleStream(plan: DownloadPlan): Promise<Digest> {
+async function singleStream(plan: DownloadPlan): Promise<Downloaded> {
   const { progress } = plan;
   progress.total = plan.meta.size;
   progress.resumedFrom(0);
@@ -257,24 +266,29 @@ async function singleStream(plan: DownloadPlan): Promise<Digest> {
       progress.add(chunk.length);
     });
     try {
-      const { body } = await plan.remote.open(undefined, plan.meta, plan.signal);
-      const out = createWriteStream(plan.partialPath, { flags: 'w', mode: 0o644 });
-      await pipeline(idle(body, plan.stallTimeout, plan.remote.label), digest, out).catch((err) =>
+      const file = await open(plan.partialPath, 'w', 0o644).catch((err) =>
         Promise.reject(diskError(err, plan.partialPath)),
       );
-      const result = digest.digest();
-      if (result.size !== plan.meta.size) {
-        throw new StowageError(
-          'UNAVAILABLE',
-          `${plan.remote.label}: got ${result.size} of ${plan.meta.size} bytes`,
-          {
-            retryable: true,
-          },
+      try {
+        const { ino } = await file.stat();
+        const { body } = await plan.remote.open(undefined, plan.meta, plan.signal);
+        // flush: fsync before the stream closes the handle (the bytes are on disk before the rename).
+        const out = file.createWriteStream({ flush: true });
+        await pipeline(idle(body, plan.stallTimeout, plan.remote.label), digest, out).catch((err) =>
+          Promise.reject(diskError(err, plan.partialPath)),
         );
+        const result = digest.digest();
+        if (result.size !== plan.meta.size) {
+          throw new StowageError(
+            'UNAVAILABLE',
+            `${plan.remote.label}: got ${result.size} of ${plan.meta.size} bytes`,
+            { retryable: true },
+          );
+        }
+        return { ...result, ino };
+      } finally {
+        await file.close().catch(() => undefined);
       }
-      const handle = await open(plan.partialPath, 'r+');
-      await handle.sync().finally(() => handle.close());
-      return result;
     } catch (err) {
       progress.remove(written);
       if (plan.signal?.aborted) throw aborted(plan);

@@ -7,8 +7,11 @@ export class CountingStorage extends LocalStorage {
   heads = 0;
   private gate: Promise<void> | undefined;
   private open: (() => void) | undefined;
+  private holding: 'all' | 'gets' = 'all';
 
-  hold(): void {
+  /** Holds reads until release(): every read, or only get() (a probe still answers). */
+  hold(what: 'all' | 'gets' = 'all'): void {
+    this.holding = what;
     this.gate = new Promise((resolve) => {
       this.open = resolve;
     });
@@ -27,7 +30,7 @@ export class CountingStorage extends LocalStorage {
 
   override async head(key: string): Promise<ObjectInfo> {
     this.heads++;
-    await this.gate;
+    if (this.holding === 'all') await this.gate;
     return super.head(key);
   }
 }
