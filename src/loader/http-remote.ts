@@ -30,12 +30,15 @@ export class HttpRemote implements Remote {
   readonly label: string;
   readonly identity: string;
   private readonly url: URL;
+  /** Where the last redirect chain ended (a CDN, say): asked directly until it stops answering. */
+  private target: URL;
 
   constructor(
     url: string,
     private readonly options: HttpRemoteOptions,
   ) {
     this.url = new URL(url);
+    this.target = this.url;
     this.label = `${this.url.origin}${this.url.pathname}`;
     const kept = new URLSearchParams();
     for (const [k, v] of this.url.searchParams) if (!SIGNING_PARAM.test(k)) kept.append(k, v);
@@ -115,26 +118,78 @@ export class HttpRemote implements Remote {
     return new StowageError('UNAVAILABLE', `${this.label}: the server sent ${what}`, { retryable: true });
   }
 
-  /** One GET; resolves with a 200/206 response, throws a mapped StowageError otherwise. */
-  private request(extra: Record<string, string>, signal?: AbortSignal): Promise<http.IncomingMessage> {
-    const client = this.url.protocol === 'https:' ? https : http;
+  /**
+   * One GET; resolves with a 200/206 response, throws a mapped StowageError
+   * otherwise. Redirects are followed (model hubs and release pages answer
+   * with one to a CDN) and the final URL is asked directly next time; if it
+   * stops answering (an expired signed redirect), the original URL is asked
+   * again. Location values are never logged: they often carry signatures.
+   */
+  private async request(extra: Record<string, string>, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const pinned = this.target !== this.url;
+    try {
+      return await this.follow(this.target, extra, signal);
+    } catch (err) {
+      if (!pinned || !isStowageError(err) || !['ACCESS_DENIED', 'NOT_FOUND'].includes(err.code)) throw err;
+      this.target = this.url;
+      return this.follow(this.url, extra, signal);
+    }
+  }
+
+  private async follow(
+    start: URL,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    let url = start;
+    for (let hops = 0; ; hops++) {
+      const { res, location } = await this.get(url, extra, signal);
+      if (res) {
+        this.target = url;
+        return res;
+      }
+      if (hops >= MAX_REDIRECTS) {
+        throw new StowageError('UNAVAILABLE', `${this.label}: more than ${MAX_REDIRECTS} redirects`);
+      }
+      const next = new URL(location as string, url);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+        throw new StowageError('NOT_SUPPORTED', `${this.label}: redirected to a ${next.protocol} URL`);
+      }
+      if (url.protocol === 'https:' && next.protocol === 'http:') {
+        throw new StowageError('ACCESS_DENIED', `${this.label}: refused a redirect from https to plain http`);
+      }
+      url = next;
+    }
+  }
+
+  /** One request to `url`: a 200/206 response, or the Location of a redirect. */
+  private get(
+    url: URL,
+    extra: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ res?: http.IncomingMessage; location?: string }> {
+    const client = url.protocol === 'https:' ? https : http;
+    // The caller's headers (credentials, say) go to the URL they gave, not to another host it redirects to.
+    const own = url.origin === this.url.origin ? this.options.headers : undefined;
     return new Promise((resolve, reject) => {
       const req = client.request(
-        this.url,
+        url,
         {
           method: 'GET',
-          headers: { ...this.options.headers, ...extra, 'Accept-Encoding': 'identity' },
+          headers: { ...own, ...extra, 'Accept-Encoding': 'identity' },
           signal,
         },
         (res) => {
           const status = res.statusCode ?? 0;
           if (status === 200 || status === 206) {
             res.setTimeout(this.options.stallTimeout, () => res.destroy(this.stalled()));
-            resolve(res);
+            resolve({ res });
             return;
           }
           res.resume();
-          reject(this.statusError(status, res.headers['retry-after']));
+          const location = res.headers.location;
+          if (REDIRECTS.has(status) && location) resolve({ location });
+          else reject(this.statusError(status, res.headers['retry-after']));
         },
       );
       req.setTimeout(this.options.stallTimeout, () => req.destroy(this.stalled()));
@@ -175,6 +230,9 @@ export class HttpRemote implements Remote {
     });
   }
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
 
 /** What changed between the pinned version and a response, or undefined when it is the same version. */
 function describeChange(pin: RemoteMeta, got: RemoteMeta): string | undefined {

@@ -1,5 +1,7 @@
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/loader/index.js';
@@ -156,6 +158,47 @@ describe('loadModel from an http(s) URL', () => {
     proxy.rules.fault = (n) => (n === 3 ? { stallAfter: 1000 } : undefined);
     const path = await loadModel(url(), opts({ sha256: model.sha256, stallTimeout: 300 }));
     expect((await readFile(path)).equals(model.data)).toBe(true);
+  });
+
+  it('follows a redirect (a model hub to its CDN), asks the CDN directly after, and keeps credentials home', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    // The hub answers 302 to a signed CDN URL on another origin (the fault proxy in front of the range server).
+    const hub = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(302, { location: `${proxy.url}/model.bin?X-Amz-Signature=deadbeef` }).end();
+    });
+    await new Promise<void>((r) => hub.listen(0, '127.0.0.1', r));
+    const hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}/org/model/resolve/main/model.bin`;
+    const logs = captureLogs();
+    try {
+      const path = await loadModel(
+        hubUrl,
+        opts({ sha256: model.sha256, headers: { authorization: 'Bearer hub-token' } }),
+      );
+      expect((await readFile(path)).equals(model.data)).toBe(true);
+      // One redirect for the probe; every part then goes straight to the CDN.
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.authorization).toBe('Bearer hub-token');
+      expect(proxy.stats.requests).toBe(1 + Math.ceil(SIZE / PART));
+      expect(logs.lines.join('\n')).not.toContain('deadbeef');
+    } finally {
+      logs.restore();
+      hub.close();
+    }
+  });
+
+  it('refuses a redirect loop with a clear error', async () => {
+    const loop = createServer((req, res) => res.writeHead(302, { location: req.url ?? '/' }).end());
+    await new Promise<void>((r) => loop.listen(0, '127.0.0.1', r));
+    try {
+      const err = await expectCode(
+        loadModel(`http://127.0.0.1:${(loop.address() as AddressInfo).port}/m.bin`, opts({ retries: 0 })),
+        'UNAVAILABLE',
+      );
+      expect(err.message).toContain('redirects');
+    } finally {
+      loop.close();
+    }
   });
 
   it('a server that ignores Range: detected, and the object streamed in one request', async () => {
