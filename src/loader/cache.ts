@@ -15,6 +15,16 @@ export interface BlobRecord {
   ino: number;
 }
 
+/** The sidecar of a file copied out of the cache to an app path (see BlobCache.isPlacedCopy). */
+interface PlacedRecord {
+  v: 1;
+  path: string;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
 /** Where a source without a known checksum last resolved to (see loadModel docs). */
 export interface SourceRef {
   v: 1;
@@ -168,6 +178,44 @@ export class BlobCache {
       evicted.push(blob.sha256);
     }
     return evicted;
+  }
+
+  /**
+   * A file placed by copy (the cache on another filesystem) cannot be told
+   * apart from any other file by its inode: its own sidecar, kept here and
+   * keyed by its path, lets the next boot trust it after one stat instead of
+   * re-hashing it. Same rule as a blob's sidecar: size, mtime and inode.
+   */
+  async isPlacedCopy(target: string, sha256: string): Promise<boolean> {
+    const record = await readJson<PlacedRecord>(this.placedPath(target));
+    const st = await stat(target).catch(() => undefined);
+    return (
+      record?.v === 1 &&
+      record.path === target &&
+      record.sha256 === sha256 &&
+      st !== undefined &&
+      record.size === st.size &&
+      record.ino === st.ino &&
+      record.mtimeMs === st.mtimeMs
+    );
+  }
+
+  async recordPlacedCopy(target: string, sha256: string): Promise<void> {
+    const st = await stat(target);
+    const record: PlacedRecord = {
+      v: 1,
+      path: target,
+      sha256,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+    };
+    await mkdir(join(this.dir, 'placed'), { recursive: true });
+    await writeJsonAtomic(this.placedPath(target), record);
+  }
+
+  private placedPath(target: string): string {
+    return join(this.dir, 'placed', `${createHash('sha256').update(target).digest('hex').slice(0, 40)}.json`);
   }
 
   async readRef(identity: string): Promise<SourceRef | undefined> {

@@ -143,11 +143,16 @@ async function restoreOne(
   const cache = new BlobCache(options.cacheDir);
   const existing = await stat(target).catch(() => undefined);
   if (existing?.isFile() && existing.size === entry.size) {
-    // A link to a warm blob is correct by a stat; any other file is hashed once.
-    const linked =
-      (await sameFile(target, cache.blobPath(entry.sha256))) &&
-      (await cache.isWarm(entry.sha256, options.verify, entry.size));
-    if (linked || (await digestFile(target)).sha256 === entry.sha256) {
+    // A link to a warm blob, or a copy whose own sidecar still matches, is correct by a stat;
+    // any other file is hashed (once: a match is recorded like a copy).
+    const trusted =
+      options.verify === 'stat' &&
+      (((await sameFile(target, cache.blobPath(entry.sha256))) &&
+        (await cache.isWarm(entry.sha256, options.verify, entry.size))) ||
+        (await cache.isPlacedCopy(target, entry.sha256)));
+    const hashed = !trusted && (await digestFile(target)).sha256 === entry.sha256;
+    if (hashed) await cache.recordPlacedCopy(target, entry.sha256).catch(() => undefined);
+    if (trusted || hashed) {
       progress.cached = true;
       progress.bytes = entry.size;
       progress.setState('ready');
@@ -157,8 +162,10 @@ async function restoreOne(
   const remote = options.offline ? offlineRemote(entry) : new StorageRemote(await getStorage(), entry.key);
   const blob = await ensureBlob(remote, { sha256: entry.sha256, size: entry.size }, options, progress);
   const how = await placeBlob(blob.path, target);
-  if (how === 'copy')
+  if (how === 'copy') {
     log.info(`${entry.path}: copied from the cache (another filesystem; hard link impossible)`);
+    await cache.recordPlacedCopy(target, blob.sha256).catch(() => undefined);
+  }
   return { ...base, source: blob.downloaded ? 'download' : 'cache' };
 }
 

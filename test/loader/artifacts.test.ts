@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -159,6 +159,26 @@ describe('loadArtifacts', () => {
   it('a missing manifest is a clear NOT_FOUND', async () => {
     const err = await expectCode(loadArtifacts({ root: appRoot, cacheDir }), 'NOT_FOUND');
     expect(err.message).toContain('stowage migrate-assets');
+  });
+
+  it('a file in place that is not a link into the cache is hashed once, then trusted by its own sidecar', async () => {
+    const path = join(appRoot, 'models/x.onnx');
+    await mkdir(join(appRoot, 'models'), { recursive: true });
+    await writeFile(path, weights.data); // a copy (as across filesystems), not a link
+    expect((await loadArtifacts(base()))[0]?.source).toBe('existing');
+    // Other bytes, same size and inode, and a sidecar made to match: a warm boot trusts the stat, no re-hash ...
+    const handle = await open(path, 'r+');
+    await handle.write(Buffer.from([(weights.data[0] ?? 0) ^ 1]), 0, 1, 0);
+    await handle.close();
+    await new BlobCache(cacheDir).recordPlacedCopy(path, weights.sha256);
+    expect((await loadArtifacts(base()))[0]?.source).toBe('existing');
+    expect((await readFile(path)).equals(weights.data)).toBe(false);
+    // ... verify: 'full' re-hashes and replaces it; and without a matching sidecar the file is hashed anyway.
+    expect((await loadArtifacts({ ...base(), verify: 'full' }))[0]?.source).not.toBe('existing');
+    expect((await readFile(path)).equals(weights.data)).toBe(true);
+    await writeFile(path, Buffer.alloc(weights.data.length, 1));
+    expect((await loadArtifacts(base()))[0]?.source).not.toBe('existing');
+    expect((await readFile(path)).equals(weights.data)).toBe(true);
   });
 
   it('copies when the cache is on another filesystem (EXDEV)', async (ctx) => {
