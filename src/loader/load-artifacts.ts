@@ -90,19 +90,28 @@ export async function runArtifacts(
   const results: RestoredFile[] = new Array(manifest.files.length);
   const queue = [...manifest.files.keys()];
   let failure: unknown;
+  // The first failure stops the files still downloading: the caller hears of it now, not minutes later.
+  const stop = new AbortController();
+  const run = {
+    ...resolved,
+    signal: resolved.signal ? AbortSignal.any([resolved.signal, stop.signal]) : stop.signal,
+  };
   const missing: number[] = [];
   const worker = async () => {
     for (let i = queue.shift(); i !== undefined && failure === undefined; i = queue.shift()) {
       const entry = manifest.files[i] as ManifestEntry;
       const progress = trackers[i] as FileProgress;
       try {
-        results[i] = await restoreOne(entry, root, resolved, progress, getStorage);
+        results[i] = await restoreOne(entry, root, run, progress, getStorage);
       } catch (err) {
         progress.error = (err as Error).message;
         progress.setState('failed');
         // Offline, list everything the cache lacks in one error rather than the first.
         if (resolved.offline && isStowageError(err, 'NOT_FOUND')) missing.push(i);
-        else failure ??= err;
+        else if (failure === undefined) {
+          failure = err;
+          stop.abort(err);
+        }
       }
     }
   };

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BlobCache } from '../../src/loader/cache.js';
 import { artifacts, loadArtifacts, readiness } from '../../src/loader/index.js';
 import { type Manifest, serializeManifest } from '../../src/manifest.js';
+import type { GetOptions, GetResult } from '../../src/types.js';
 import { expectCode } from '../helpers/streams.js';
 import { CountingStorage } from './counting-storage.js';
 import { blob, mountTmpfs, removeDir, tempDir, unmount } from './fixtures.js';
@@ -81,6 +82,27 @@ describe('loadArtifacts', () => {
     const restored = await loadArtifacts(base());
     expect(restored[0]?.source).toBe('cache');
     expect(storage.gets).toBe(0);
+  });
+
+  it('one file failing stops the others still downloading and reports at once', async () => {
+    // The weights never arrive (a stalled store that only gives up when told to); the vocab is gone.
+    class StalledWeights extends CountingStorage {
+      override async get(key: string, opts?: GetOptions): Promise<GetResult> {
+        if (key !== 'blobs/weights') return super.get(key, opts);
+        return new Promise((_, reject) => {
+          const signal = opts?.signal;
+          if (signal?.aborted) reject(signal.reason);
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
+    }
+    const stalled = new StalledWeights(remoteDir);
+    await stalled.delete('blobs/vocab');
+    const err = await expectCode(
+      loadArtifacts({ ...base(), storage: stalled, parallelFiles: 2 }),
+      'NOT_FOUND',
+    );
+    expect(err.message).toContain('blobs/vocab');
   });
 
   it('leaves a correct file alone and replaces a wrong one', async () => {
