@@ -162,6 +162,8 @@ async function loadRecord(
   meta: RemoteMeta,
   partSize: number,
 ): Promise<PartRecord | undefined> {
+  // Without an ETag or Last-Modified nothing tells this version from another of the same size.
+  if (!meta.etag && !meta.lastModified) return undefined;
   const record = await readJson<PartRecord>(recordPath);
   if (record?.v !== 1 || record.size !== meta.size || record.partSize !== partSize) return undefined;
   if (record.etag !== meta.etag || record.lastModified !== meta.lastModified) return undefined;
