@@ -50,6 +50,8 @@ export class ObjectCache {
   private readonly revalidations = new SingleFlight<CachedObject | undefined>();
   private readonly memoryMax: number;
   private readonly diskMax: number;
+  /** Bytes of memory fills still reading from the origin: kept within memoryMax too. */
+  private memoryFilling = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -153,12 +155,24 @@ export class ObjectCache {
     if (!this.memory && !this.disk) return { tier: 'origin', info: await this.storage.head(key) };
     const { info, body } = await this.storage.get(key);
     try {
-      if (this.memory?.fits(info.size)) {
-        const data = await readExactly(body, info.size, key);
-        this.disk?.delete(key);
-        this.large.delete(key);
-        this.memory.set(key, { info, data, checkedAt });
-        return { tier: 'memory', info, data };
+      const small = this.memory?.fits(info.size) === true;
+      // Many misses at once (distinct keys) must not buffer more than the tier may hold.
+      if (this.memory && small && this.memoryFilling + info.size <= this.memoryMax) {
+        this.memoryFilling += info.size;
+        try {
+          const data = await readExactly(body, info.size, key);
+          this.disk?.delete(key);
+          this.large.delete(key);
+          this.memory.set(key, { info, data, checkedAt });
+          return { tier: 'memory', info, data };
+        } finally {
+          this.memoryFilling -= info.size;
+        }
+      }
+      if (small && !this.disk?.fits(info.size)) {
+        // Over the in-flight budget right now: stream this one from the origin, cache it next time.
+        body.destroy();
+        return { tier: 'origin', info };
       }
       if (this.disk?.fits(info.size)) {
         const entry = await this.disk.store(key, body, info, checkedAt);

@@ -37,6 +37,38 @@ describe('ObjectCache', () => {
     });
   });
 
+  it('many concurrent misses never buffer more than the memory tier may hold', async () => {
+    const size = 2_000;
+    const keys = Array.from({ length: 50 }, (_, i) => `burst/${i}`);
+    for (const key of keys) await memory.put(key, Buffer.alloc(size, 1));
+    // The origin answers every get at once, after all 50 misses are in flight.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const held = new Proxy(memory, {
+      get(target, prop, receiver) {
+        if (prop !== 'get') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<MemoryStorage['get']>) => {
+          await gate;
+          return target.get(...args);
+        };
+      },
+    });
+    const burst = new ObjectCache(held, {
+      memory: { maxBytes: 10_000, maxObjectBytes: size },
+      disk: false,
+      revalidateAfterMs: 1000,
+    });
+    const lookups = Promise.all(keys.map((key) => burst.lookup(key)));
+    open();
+    const tiers = (await lookups).map((o) => o.tier);
+    // At most maxBytes / size fills read into memory at once; the rest stream from the origin this time.
+    expect(tiers.filter((t) => t === 'memory').length).toBeLessThanOrEqual(10_000 / size);
+    expect(tiers.filter((t) => t === 'origin').length).toBeGreaterThan(0);
+    expect(tiers.every((t) => t === 'memory' || t === 'origin')).toBe(true);
+    expect(burst.stats().memory?.bytes ?? 0).toBeLessThanOrEqual(10_000);
+    await burst.close();
+  });
+
   it('places objects by size: memory, disk, origin', async () => {
     await memory.put('s', Buffer.alloc(50));
     await memory.put('m', Buffer.alloc(500));
