@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -48,6 +48,7 @@ export class DiskTier {
   private reserved = 0;
   private closed = false;
   private lastWarning = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(options: DiskTierOptions) {
     this.parent = options.dir ?? defaultCacheDir();
@@ -57,14 +58,23 @@ export class DiskTier {
 
   /**
    * The tier's own directory, created on first use (unique per process and
-   * tier, named after the pid). Directories left by processes that are gone
-   * are removed then, so restarts on a long-lived disk do not pile up.
+   * tier, named after the pid). Its mtime is touched every minute while the
+   * process lives. Directories left by processes that are gone (a dead pid,
+   * or no heartbeat for STALE_TIER_MS: in containers every process may be
+   * pid 1) are removed then, so restarts on a long-lived disk do not pile up.
    */
   dir(): Promise<string> {
     this.dirPromise ??= (async () => {
       await mkdir(this.parent, { recursive: true });
       await sweepDeadTiers(this.parent);
-      return mkdtemp(join(this.parent, `serve-${process.pid}-`));
+      const dir = await mkdtemp(join(this.parent, `serve-${process.pid}-`));
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        const now = new Date();
+        utimes(dir, now, now).catch(() => undefined);
+      }, HEARTBEAT_MS);
+      this.heartbeat.unref();
+      return dir;
     })();
     return this.dirPromise;
   }
@@ -179,6 +189,7 @@ export class DiskTier {
   /** Removes every file of this tier, including its directory. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.index.clear();
     this.committed = 0;
     if (this.dirPromise) {
@@ -224,13 +235,22 @@ export class DiskTier {
 }
 
 /** Removes serve-<pid>-* directories whose process no longer exists on this host. */
+const HEARTBEAT_MS = 60_000;
+/** A tier directory not touched for this long belongs to no live process, whatever its pid says. */
+const STALE_TIER_MS = 10 * HEARTBEAT_MS;
+
 async function sweepDeadTiers(parent: string): Promise<void> {
   const entries = await readdir(parent).catch(() => [] as string[]);
   await Promise.all(
     entries.map(async (name) => {
       const pid = Number(/^serve-(\d+)-/.exec(name)?.[1]);
-      if (!pid || pid === process.pid || isAlive(pid)) return;
-      await rm(join(parent, name), { recursive: true, force: true }).catch(() => undefined);
+      if (!pid) return;
+      const path = join(parent, name);
+      const gone = pid !== process.pid && !isAlive(pid);
+      const silent =
+        !gone &&
+        Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > STALE_TIER_MS;
+      if (gone || silent) await rm(path, { recursive: true, force: true }).catch(() => undefined);
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -102,6 +102,21 @@ describe('DiskTier', () => {
     const names = await readdir(scratch);
     expect(names).not.toContain('serve-999999999-old');
     expect(names).toContain(`serve-${process.pid}-other`);
+    expect(names).toContain(basename(own));
+  });
+
+  it('removes tier directories nobody has touched for long, even under a live pid (containers: every pid is 1)', async () => {
+    const lastLife = join(scratch, `serve-${process.pid}-lastboot`);
+    await mkdir(lastLife);
+    await writeFile(join(lastLife, 'x'), 'from the previous container');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(lastLife, hourAgo, hourAgo);
+    const neighbour = join(scratch, `serve-${process.pid}-neighbour`);
+    await mkdir(neighbour); // another container on the same volume, alive: touched recently
+    const own = await tier.dir();
+    const names = await readdir(scratch);
+    expect(names).not.toContain(`serve-${process.pid}-lastboot`);
+    expect(names).toContain(`serve-${process.pid}-neighbour`);
     expect(names).toContain(basename(own));
   });
 
