@@ -163,12 +163,21 @@ function parseS3Url(text: string): S3Config {
       secretAccessKey: decodeURIComponent(url.password),
     };
     registerSecret(config.credentials.secretAccessKey);
+  } else if (url.username || url.password) {
+    // Half a credential would silently fall back to the SDK's default chain: another account, maybe.
+    throw new StowageError(
+      'INVALID_ARGUMENT',
+      's3:// URL credentials need both parts: s3://ACCESS_KEY_ID:SECRET_ACCESS_KEY@bucket (percent-encode ":", "@" and "/" in them)',
+    );
   }
   const p = url.searchParams;
   const region = p.get('region');
   if (region) config.region = region;
   const endpoint = p.get('endpoint');
-  if (endpoint) config.endpoint = endpoint;
+  if (endpoint) {
+    config.endpoint = endpoint;
+    registerUrlPassword(endpoint);
+  }
   const pathStyle = p.get('forcePathStyle') ?? p.get('pathStyle');
   if (pathStyle !== null) config.forcePathStyle = pathStyle !== 'false' && pathStyle !== '0';
   const publicBaseUrl = p.get('publicUrl') ?? p.get('publicBaseUrl');
@@ -278,4 +287,14 @@ function fromAwsEnv(bucketAndPrefix: string, env: NodeJS.ProcessEnv): StorageCon
     }
   }
   return { adapter: 's3', options };
+}
+
+/** A password inside a URL given as a parameter (an endpoint with userinfo) is a secret too. */
+function registerUrlPassword(value: string): void {
+  try {
+    const password = new URL(value).password;
+    if (password) registerSecret(decodeURIComponent(password));
+  } catch {
+    // Not a URL: nothing to register; the adapter reports the bad endpoint.
+  }
 }

@@ -30,18 +30,36 @@ export function resolveStorageTarget(
   return { url: manifestUrl(url), open: () => createStorage(to, env) };
 }
 
-/** Removes user and password from a URL; everything else (bucket, prefix, region, endpoint) stays. */
+/**
+ * Removes user and password from a URL, and from URLs in its query (an
+ * `endpoint=https://user:pass@minio…`): the manifest is committed to git.
+ * Everything else (bucket, prefix, region, endpoint host) stays.
+ */
 export function manifestUrl(url: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
   try {
     const parsed = new URL(url);
-    if (!parsed.username && !parsed.password) return url;
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
+    let changed = withoutUserinfo(parsed);
+    for (const [name, value] of [...parsed.searchParams]) {
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) continue;
+      const inner = new URL(value);
+      if (withoutUserinfo(inner)) {
+        parsed.searchParams.set(name, inner.toString().replace(/\/$/, value.endsWith('/') ? '/' : ''));
+        changed = true;
+      }
+    }
+    return changed ? parsed.toString() : url;
   } catch {
     return redactUrl(url);
   }
+}
+
+/** Clears a URL's user and password; true when there were any. */
+function withoutUserinfo(url: URL): boolean {
+  if (!url.username && !url.password) return false;
+  url.username = '';
+  url.password = '';
+  return true;
 }
 
 /** A storage URL for configuration that came from add-on or AWS variables. */

@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { manifestUrl } from '../../src/cli/storage-target.js';
 import { parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
 import { createStorage } from '../../src/create-storage.js';
+import { redact } from '../../src/redact.js';
 import { expectCode } from '../helpers/streams.js';
 
 describe('parseStorageUrl', () => {
@@ -59,6 +61,44 @@ describe('parseStorageUrl', () => {
       'INVALID_ARGUMENT',
     );
     expect(err.message).not.toContain('onlykey@');
+  });
+  it('refuses half an s3:// credential instead of falling back to other credentials', async () => {
+    for (const url of ['s3://KEYONLY@bucket', 's3://:secretonly@bucket']) {
+      const err = await expectCode(async () => parseStorageUrl(url), 'INVALID_ARGUMENT');
+      expect(err.message).toContain('both parts');
+      expect(err.message).not.toContain('secretonly');
+    }
+  });
+  it('treats a password inside the endpoint parameter as a secret', () => {
+    const config = parseStorageUrl(
+      `s3://bucket?endpoint=${encodeURIComponent('https://minio:endpointpw77@minio.local:9000')}`,
+    );
+    expect(config).toMatchObject({
+      adapter: 's3',
+      options: { endpoint: 'https://minio:endpointpw77@minio.local:9000' },
+    });
+    expect(redact('connect https://minio:endpointpw77@minio.local failed: endpointpw77')).not.toContain(
+      'endpointpw77',
+    );
+  });
+});
+
+describe('manifestUrl (what migrate-assets commits to stowage.lock.json)', () => {
+  it("keeps no credentials: neither the URL's own nor those of a URL in its query", () => {
+    expect(manifestUrl('s3://KEY:SECRET99@bucket/assets?region=eu-west-1')).toBe(
+      's3://bucket/assets?region=eu-west-1',
+    );
+    const withEndpoint = manifestUrl(
+      `s3://bucket/p?endpoint=${encodeURIComponent('https://minioadmin:sekret77@minio.local:9000')}&forcePathStyle=true`,
+    );
+    expect(withEndpoint).not.toContain('sekret77');
+    expect(withEndpoint).not.toContain('minioadmin');
+    const again = parseStorageUrl(withEndpoint);
+    expect(again).toMatchObject({
+      adapter: 's3',
+      options: { bucket: 'bucket', prefix: 'p', endpoint: 'https://minio.local:9000', forcePathStyle: true },
+    });
+    expect(manifestUrl('s3://bucket/p?region=us-east-1')).toBe('s3://bucket/p?region=us-east-1');
   });
 });
 

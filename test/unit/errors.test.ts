@@ -56,7 +56,17 @@ describe('secrets never leak', () => {
     ).toBe('https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&x=1');
     expect(redact('authorization: AWS4-HMAC-SHA256 Credential=abc')).toBe('authorization: ***');
   });
-  it('masks the URL-encoded form of a registered secret', () => {
+  it('masks the URL-encoded form of a registered secret, in either case of hex digits', () => {
     expect(redact(`x=${encodeURIComponent(secret)}`)).toBe('x=***');
+    const lowerHex = encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
+    expect(lowerHex).toContain('%2f');
+    expect(redact(`x=${lowerHex}`)).toBe('x=***');
+  });
+  it('masks a password holding "@" whole, registered or not', () => {
+    registerSecret('p@ss123word');
+    expect(redact('s3://KEY:p@ss123word@bucket/prefix')).toBe('s3://KEY:***@bucket/prefix');
+    expect(redact('s3://KEY:un@registered@bucket/x and mail@example.com')).toBe(
+      's3://KEY:***@bucket/x and mail@example.com',
+    );
   });
 });
