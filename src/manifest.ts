@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-file.js';
 import { StowageError } from './errors.js';
 import { normaliseSha256 } from './integrity.js';
 import { validateKey } from './keys.js';
@@ -95,14 +95,7 @@ export function serializeManifest(manifest: Manifest): string {
 
 /** Writes atomically (temp + rename) so an interrupted run never leaves half a manifest. */
 export async function writeManifest(manifest: Manifest, file = MANIFEST_FILE): Promise<void> {
-  const temp = `${file}.${randomUUID()}.tmp`;
-  try {
-    await writeFile(temp, serializeManifest(manifest));
-    await rename(temp, file);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(file, serializeManifest(manifest));
 }
 
 /** Entries of `update` replace those of `base` with the same path. */

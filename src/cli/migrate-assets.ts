@@ -261,6 +261,8 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
     await cache.save();
   }
 
+  // Interrupted after the uploads: write nothing rather than a manifest the user did not let finish.
+  throwIfAborted(options.signal);
   const update: Manifest = { version: 1, storage: target.url, files: files.map(toManifestEntry) };
   const merged = existing ? mergeManifests(existing, update) : update;
   if (!existing || serializeManifest(existing) !== serializeManifest(merged)) {

@@ -1,7 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ignoreModule from 'ignore';
 import type { Ignore } from 'ignore';
+import { writeFileAtomic } from '../atomic-file.js';
 import { lazyRequire } from './lazy-require.js';
 
 export const SLUGIGNORE_FILE = '.slugignore';
@@ -101,6 +102,7 @@ export async function addToSlugignore(dir: string, paths: string[]): Promise<str
   if (text !== '' && !text.endsWith('\n')) text += '\n';
   if (!text.includes(SLUGIGNORE_HEADER)) text += `${text === '' ? '' : '\n'}${SLUGIGNORE_HEADER}\n`;
   text += `${added.map(slugignoreLine).join('\n')}\n`;
-  await writeFile(join(dir, SLUGIGNORE_FILE), text);
+  // Atomic: a second Ctrl-C mid-write must not leave the user's own lines truncated.
+  await writeFileAtomic(join(dir, SLUGIGNORE_FILE), text);
   return added;
 }

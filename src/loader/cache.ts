@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.js';
 import { digestFile } from '../integrity.js';
 
 /** Temp files carry this marker, so a sweep can tell them from anything else. */
@@ -238,20 +239,7 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
 
 /** Unique temp, fsync, rename: a reader sees the old record or the new one, never half. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temp = `${path}${TEMP_MARKER}${randomUUID()}`;
-  try {
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(JSON.stringify(value));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, JSON.stringify(value), TEMP_MARKER);
 }
 
 /** Removes unique temp files older than `staleMs` (a live writer's temp is younger). */
