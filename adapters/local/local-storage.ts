@@ -138,8 +138,17 @@ export class LocalStorage implements Storage {
       await this.commits.run(dataPath, async () => {
         throwIfAborted(options.signal, valid);
         const placeSidecar = await stageSidecar(dataPath, tempMeta, record);
-        await placeSidecar();
+        if ((await lstat(dataPath).catch(() => undefined))?.isDirectory()) {
+          throw new StowageError(
+            'INVALID_KEY',
+            `"${valid}" already holds other keys ("${valid}/…"): on local disk a key cannot be both an object and a folder`,
+            { key: valid },
+          );
+        }
+        // The data first: a crash between the two renames leaves the new bytes without their record
+        // (defaults until the next write), never the previous object stripped of its own.
         await rename(tempData, dataPath);
+        await placeSidecar();
       });
       await syncDir(dir);
       return this.infoFrom(valid, await stat(dataPath), record);

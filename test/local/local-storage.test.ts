@@ -95,6 +95,13 @@ describe('LocalStorage on disk', () => {
     await s.put('file', 'x');
     const err = await expectCode(s.put('file/child', 'y'), 'INVALID_KEY');
     expect(err.message).toMatch(/"a" and "a\/b"/);
+    // The other way round: an object where a folder of keys is, refused before anything is written.
+    await s.put('folder/child', 'y');
+    const reverse = await expectCode(s.put('folder', 'z', { metadata: { a: '1' } }), 'INVALID_KEY');
+    expect(reverse.message).toContain('both an object and a folder');
+    expect(await readdir(root)).not.toContain('.stowage.folder.json');
+    expect((await readdir(root)).filter((name) => name.includes('.stowage-tmp'))).toEqual([]);
+    expect((await collect((await s.get('folder/child')).body)).toString()).toBe('y');
   });
 
   it('builds URLs from baseUrl and refuses to sign', async () => {
