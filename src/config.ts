@@ -92,7 +92,12 @@ function withAddonCredentials(config: StorageConfig, env: NodeJS.ProcessEnv): St
     [env.CLOUDCUBE_URL, fromCloudcube],
   ] as const) {
     if (!present) continue;
-    const addon = build(env);
+    let addon: StorageConfig;
+    try {
+      addon = build(env);
+    } catch {
+      continue; // Incomplete add-on variables: they cannot lend credentials; the URL given stands.
+    }
     if (
       addon.adapter === 's3' &&
       addon.options.bucket === config.options.bucket &&

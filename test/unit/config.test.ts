@@ -205,6 +205,14 @@ describe('resolveStorageConfig order', () => {
     });
     expect(cube.options).toMatchObject({ credentials: { accessKeyId: 'AKIACUBE' } });
   });
+  it('an explicit URL stands when leftover add-on variables are incomplete', () => {
+    const c = resolveStorageConfig(undefined, {
+      STOWAGE_URL: 's3://mine/assets',
+      BUCKETEER_BUCKET_NAME: 'mine',
+    });
+    expect(c.options).toMatchObject({ bucket: 'mine', prefix: 'assets' });
+    expect(c.options).not.toHaveProperty('credentials');
+  });
   it('refuses an empty argument', async () => {
     await expectCode(async () => resolveStorageConfig('  ', {}), 'INVALID_ARGUMENT');
   });
