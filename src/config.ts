@@ -1,8 +1,8 @@
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { StowageError } from './errors.js';
 import { normalisePrefix } from './keys.js';
 import { registerSecret } from './redact.js';
+import { parseStorageUrlText, parseUrlText } from './storage-url.js';
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -58,7 +58,8 @@ export const DEFAULT_LOCAL_ROOT = './uploads';
 /**
  * Resolves storage configuration, first match wins: the argument,
  * STOWAGE_URL, Heroku add-on variables (Bucketeer, Cloudcube, Cloudinary),
- * AWS_* with S3_BUCKET, else local disk.
+ * AWS_* with S3_BUCKET, else local disk. A URL without credentials gets
+ * them from lendCredentials().
  */
 export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (url !== undefined) {
@@ -68,10 +69,9 @@ export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = proc
         'createStorage(url) needs a non-empty string such as "s3://bucket/prefix" or "file:./uploads"',
       );
     }
-    return { ...withAddonCredentials(parseStorageUrl(url), env), source: 'argument' };
+    return { ...fromUrl(url, env), source: 'argument' };
   }
-  if (env.STOWAGE_URL)
-    return { ...withAddonCredentials(parseStorageUrl(env.STOWAGE_URL), env), source: 'STOWAGE_URL' };
+  if (env.STOWAGE_URL) return { ...fromUrl(env.STOWAGE_URL, env), source: 'STOWAGE_URL' };
   if (env.BUCKETEER_BUCKET_NAME) return { ...fromBucketeer(env), source: 'Bucketeer add-on (BUCKETEER_*)' };
   if (env.CLOUDCUBE_URL) return { ...fromCloudcube(env), source: 'Cloudcube add-on (CLOUDCUBE_*)' };
   if (env.CLOUDINARY_URL) return { ...parseStorageUrl(env.CLOUDINARY_URL), source: 'CLOUDINARY_URL' };
@@ -80,135 +80,120 @@ export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = proc
   return { adapter: 'local', options: { root: resolve(DEFAULT_LOCAL_ROOT) }, source: 'default (local disk)' };
 }
 
-/**
- * An s3:// URL without credentials (as stowage.lock.json stores it) gets the
- * credentials of a Heroku add-on that names the same bucket, so a boot-time
- * restore works on Bucketeer and Cloudcube without AWS_* variables.
- */
-function withAddonCredentials(config: StorageConfig, env: NodeJS.ProcessEnv): StorageConfig {
-  if (config.adapter !== 's3' || config.options.credentials) return config;
-  for (const [present, build] of [
-    [env.BUCKETEER_BUCKET_NAME, fromBucketeer],
-    [env.CLOUDCUBE_URL, fromCloudcube],
-  ] as const) {
-    if (!present) continue;
-    let addon: StorageConfig;
-    try {
-      addon = build(env);
-    } catch {
-      continue; // Incomplete add-on variables: they cannot lend credentials; the URL given stands.
-    }
-    if (
-      addon.adapter === 's3' &&
-      addon.options.bucket === config.options.bucket &&
-      addon.options.credentials
-    ) {
-      const options: S3Config = { ...config.options, credentials: addon.options.credentials };
-      if (!options.region && addon.options.region) options.region = addon.options.region;
-      return { adapter: 's3', options };
-    }
-  }
-  return config;
-}
-
-/** Parses a storage URL: file:…, memory://, s3://…, cloudinary://…. */
+/** Parses a storage URL: file:…, memory://, s3://…, cloudinary://…; credentials as given. */
 export function parseStorageUrl(raw: string): StorageConfig {
-  const text = raw.trim();
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
-  switch (scheme) {
-    case 'file':
-      return { adapter: 'local', options: parseFileUrl(text) };
-    case 'memory':
-      return { adapter: 'memory', options: {} };
+  return parseStorageUrlText(raw);
+}
+
+function fromUrl(url: string, env: NodeJS.ProcessEnv): StorageConfig {
+  const config = lendCredentials(parseStorageUrlText(url, 'optional'), env);
+  if (config.adapter === 'cloudinary' && !config.options.apiKey) {
+    throw new StowageError(
+      'INVALID_ARGUMENT',
+      `cloudinary://${config.options.cloudName} has no credentials: give them in the URL (cloudinary://api_key:api_secret@cloud_name) or in STOWAGE_URL or CLOUDINARY_URL naming the same cloud`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Credentials for a URL that names a store but carries none (stowage.lock.json
+ * stores its URL without them). Lent, first match wins, by configuration
+ * naming the same store: STOWAGE_URL (same bucket and endpoint, or same
+ * cloud), then the Heroku add-ons (Bucketeer, Cloudcube, Cloudinary); for
+ * S3 then AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from `env`; else none, and
+ * the AWS SDK's own chain (profile, instance role) applies. The one place
+ * every entry point (createStorage, the loader, the CLI) gets them from.
+ */
+export function lendCredentials(config: StorageConfig, env: NodeJS.ProcessEnv): StorageConfig {
+  switch (config.adapter) {
     case 's3':
-      return { adapter: 's3', options: parseS3Url(text) };
+      return config.options.credentials ? config : { adapter: 's3', options: lendS3(config.options, env) };
     case 'cloudinary':
-      return { adapter: 'cloudinary', options: parseCloudinaryUrl(text) };
+      return config.options.apiKey
+        ? config
+        : { adapter: 'cloudinary', options: lendCloudinary(config.options, env) };
     default:
-      throw new StowageError(
-        'INVALID_ARGUMENT',
-        `unsupported storage URL scheme ${scheme ? `"${scheme}:"` : '(none)'}; use file:./dir, memory://, s3://bucket/prefix or cloudinary://key:secret@cloud`,
-      );
+      return config;
   }
 }
 
-function parseFileUrl(text: string): LocalConfig {
-  const [pathPart = '', query = ''] = text.slice('file:'.length).split('?', 2);
-  const params = new URLSearchParams(query);
-  let root: string;
-  if (pathPart.startsWith('//')) root = fileURLToPath(`file:${pathPart}`);
-  else root = decodeURIComponent(pathPart);
-  if (!root) throw new StowageError('INVALID_ARGUMENT', 'file: URL needs a directory, e.g. file:./uploads');
-  const config: LocalConfig = { root: isAbsolute(root) ? root : resolve(root) };
-  const baseUrl = params.get('baseUrl');
-  if (baseUrl) config.baseUrl = baseUrl;
-  return config;
+function lendS3(config: S3Config, env: NodeJS.ProcessEnv): S3Config {
+  const lenders: Array<() => S3Config | undefined> = [
+    () => s3UrlIn(env, 'STOWAGE_URL'),
+    () => (env.BUCKETEER_BUCKET_NAME ? addon(fromBucketeer, env) : undefined),
+    () => (env.CLOUDCUBE_URL ? addon(fromCloudcube, env) : undefined),
+  ];
+  for (const lender of lenders) {
+    const other = lender();
+    if (other?.credentials && sameS3Store(config, other))
+      return withLent(config, other.credentials, other.region);
+  }
+  const aws = awsEnvCredentials(env);
+  return aws ? withLent(config, aws, env.AWS_REGION ?? env.AWS_DEFAULT_REGION) : config;
 }
 
-function parseUrl(text: string, example: string): URL {
+function withLent(config: S3Config, credentials: S3Credentials, region: string | undefined): S3Config {
+  const options: S3Config = { ...config, credentials };
+  if (!options.region && region) options.region = region;
+  return options;
+}
+
+/** The s3:// configuration in a variable, if it holds one. A malformed one is an error, named. */
+function s3UrlIn(env: NodeJS.ProcessEnv, name: string): S3Config | undefined {
+  const config = urlIn(env, name);
+  return config?.adapter === 's3' ? config.options : undefined;
+}
+
+function urlIn(env: NodeJS.ProcessEnv, name: string): StorageConfig | undefined {
+  const value = env[name];
+  if (!value) return undefined;
   try {
-    return new URL(text);
+    return parseStorageUrlText(value, 'optional');
+  } catch (err) {
+    throw new StowageError('INVALID_ARGUMENT', `${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Incomplete add-on variables lend nothing: the URL given still stands. */
+function addon(
+  build: (env: NodeJS.ProcessEnv) => StorageConfig,
+  env: NodeJS.ProcessEnv,
+): S3Config | undefined {
+  try {
+    const config = build(env);
+    return config.adapter === 's3' ? config.options : undefined;
   } catch {
-    // The text may hold a secret: never echo it, nor keep Node's error as the
-    // cause (its `input` field holds the whole URL).
-    throw new StowageError('INVALID_ARGUMENT', `malformed storage URL; expected the form ${example}`);
+    return undefined;
   }
 }
 
-function parseS3Url(text: string): S3Config {
-  const url = parseUrl(text, 's3://bucket/prefix?region=…&endpoint=…');
-  const bucket = decodeURIComponent(url.hostname);
-  if (!bucket) throw new StowageError('INVALID_ARGUMENT', 's3:// URL needs a bucket: s3://bucket/prefix');
-  const config: S3Config = { bucket };
-  const prefix = normalisePrefix(decodeURIComponent(url.pathname));
-  if (prefix) config.prefix = prefix;
-  if (url.username && url.password) {
-    config.credentials = {
-      accessKeyId: decodeURIComponent(url.username),
-      secretAccessKey: decodeURIComponent(url.password),
-    };
-    registerSecret(config.credentials.secretAccessKey);
-  } else if (url.username || url.password) {
-    // Half a credential would silently fall back to the SDK's default chain: another account, maybe.
-    throw new StowageError(
-      'INVALID_ARGUMENT',
-      's3:// URL credentials need both parts: s3://ACCESS_KEY_ID:SECRET_ACCESS_KEY@bucket (percent-encode ":", "@" and "/" in them)',
-    );
-  }
-  const p = url.searchParams;
-  const region = p.get('region');
-  if (region) config.region = region;
-  const endpoint = p.get('endpoint');
-  if (endpoint) {
-    config.endpoint = endpoint;
-    registerUrlPassword(endpoint);
-  }
-  const pathStyle = p.get('forcePathStyle') ?? p.get('pathStyle');
-  if (pathStyle !== null) config.forcePathStyle = pathStyle !== 'false' && pathStyle !== '0';
-  const publicBaseUrl = p.get('publicUrl') ?? p.get('publicBaseUrl');
-  if (publicBaseUrl) config.publicBaseUrl = publicBaseUrl;
-  const preset = p.get('preset');
-  if (preset) config.preset = preset;
-  return config;
+/** Same bucket behind the same endpoint (AWS when none): credentials for one are for the other. */
+function sameS3Store(a: S3Config, b: S3Config): boolean {
+  return a.bucket === b.bucket && endpointIdentity(a.endpoint) === endpointIdentity(b.endpoint);
 }
 
-function parseCloudinaryUrl(text: string): CloudinaryConfig {
-  const url = parseUrl(text, 'cloudinary://api_key:api_secret@cloud_name/folder');
-  const cloudName = decodeURIComponent(url.hostname);
-  const apiKey = decodeURIComponent(url.username);
-  const apiSecret = decodeURIComponent(url.password);
-  if (!cloudName || !apiKey || !apiSecret) {
-    throw new StowageError(
-      'INVALID_ARGUMENT',
-      'cloudinary:// URL needs key, secret and cloud: cloudinary://api_key:api_secret@cloud_name',
-    );
+function endpointIdentity(endpoint: string | undefined): string {
+  if (!endpoint) return '';
+  try {
+    const url = new URL(endpoint);
+    return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return endpoint;
   }
-  registerSecret(apiSecret);
-  const config: CloudinaryConfig = { cloudName, apiKey, apiSecret };
-  const folder = normalisePrefix(decodeURIComponent(url.pathname));
-  if (folder) config.folder = folder;
-  const options = Object.fromEntries(url.searchParams.entries());
-  if (Object.keys(options).length) config.options = options;
+}
+
+function lendCloudinary(config: CloudinaryConfig, env: NodeJS.ProcessEnv): CloudinaryConfig {
+  for (const name of ['STOWAGE_URL', 'CLOUDINARY_URL']) {
+    const other = urlIn(env, name);
+    if (
+      other?.adapter === 'cloudinary' &&
+      other.options.cloudName === config.cloudName &&
+      other.options.apiKey
+    ) {
+      return { ...config, apiKey: other.options.apiKey, apiSecret: other.options.apiSecret };
+    }
+  }
   return config;
 }
 
@@ -249,7 +234,7 @@ const CLOUDCUBE_REGIONS: Record<string, string> = {
 };
 
 function fromCloudcube(env: NodeJS.ProcessEnv): StorageConfig {
-  const url = parseUrl(
+  const url = parseUrlText(
     required(env, 'CLOUDCUBE_URL', 'Cloudcube'),
     'https://cloud-cube-us2.s3.amazonaws.com/cubename',
   );
@@ -283,23 +268,21 @@ function fromAwsEnv(bucketAndPrefix: string, env: NodeJS.ProcessEnv): StorageCon
   if (region) options.region = region;
   const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
   if (endpoint) options.endpoint = endpoint;
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    registerSecret(env.AWS_SECRET_ACCESS_KEY);
-    options.credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
-    if (env.AWS_SESSION_TOKEN) {
-      registerSecret(env.AWS_SESSION_TOKEN);
-      options.credentials.sessionToken = env.AWS_SESSION_TOKEN;
-    }
-  }
+  const credentials = awsEnvCredentials(env);
+  if (credentials) options.credentials = credentials;
   return { adapter: 's3', options };
 }
 
-/** A password inside a URL given as a parameter (an endpoint with userinfo) is a secret too. */
-function registerUrlPassword(value: string): void {
-  try {
-    const password = new URL(value).password;
-    if (password) registerSecret(decodeURIComponent(password));
-  } catch {
-    // Not a URL: nothing to register; the adapter reports the bad endpoint.
+function awsEnvCredentials(env: NodeJS.ProcessEnv): S3Credentials | undefined {
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  registerSecret(env.AWS_SECRET_ACCESS_KEY);
+  const credentials: S3Credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+  };
+  if (env.AWS_SESSION_TOKEN) {
+    registerSecret(env.AWS_SESSION_TOKEN);
+    credentials.sessionToken = env.AWS_SESSION_TOKEN;
   }
+  return credentials;
 }

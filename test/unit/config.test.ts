@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manifestUrl } from '../../src/cli/storage-target.js';
-import { parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
+import { lendCredentials, parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
 import { createStorage } from '../../src/create-storage.js';
 import { redact } from '../../src/redact.js';
 import { expectCode } from '../helpers/streams.js';
@@ -80,6 +80,64 @@ describe('parseStorageUrl', () => {
     expect(redact('connect https://minio:endpointpw77@minio.local failed: endpointpw77')).not.toContain(
       'endpointpw77',
     );
+  });
+});
+
+describe('storage URL query parameters', () => {
+  const refused = async (url: string) =>
+    (await expectCode(async () => parseStorageUrl(url), 'INVALID_ARGUMENT')).message;
+
+  it('refuses an unknown parameter with the nearest valid name, for every scheme', async () => {
+    expect(await refused('s3://bucket?regoin=eu-west-1')).toContain(
+      'unknown parameter "regoin" (did you mean region?)',
+    );
+    expect(await refused('s3://bucket?forcepathstyle=true')).toContain('(did you mean forcePathStyle?)');
+    expect(await refused('s3://bucket?endpiont=http://x')).toContain('(did you mean endpoint?)');
+    expect(await refused('file:./uploads?baseurl=/files')).toContain('(did you mean baseUrl?)');
+    expect(await refused('memory://?base=/m')).toContain('unknown parameter "base"');
+    expect(await refused('cloudinary://1:cldsecret99@demo?upload_prefx=http://x')).toContain(
+      '(did you mean upload_prefix?)',
+    );
+    const far = await refused('s3://bucket?colour=blue');
+    expect(far).not.toContain('did you mean');
+    expect(far).toContain('known: region, endpoint, forcePathStyle');
+  });
+  it('refuses bad values when the URL is read, without echoing them', async () => {
+    expect(await refused('s3://bucket?endpoint=not-a-url')).toContain('endpoint must be an http(s) URL');
+    expect(await refused('s3://bucket?endpoint=localhost:9000')).toContain('endpoint must be an http(s) URL');
+    const withPassword = await refused(`s3://bucket?endpoint=${encodeURIComponent('ftp://u:endpw77@host')}`);
+    expect(withPassword).not.toContain('endpw77');
+    expect(await refused('s3://bucket?forcePathStyle=yes')).toContain('forcePathStyle must be true or false');
+    expect(await refused('s3://bucket?region=eu%20west')).toContain('region must be');
+    expect(await refused('s3://bucket?preset=nope')).toContain('unknown preset "nope"');
+    expect(await refused('s3://bucket?publicUrl=cdn.example.com')).toContain('publicUrl must be');
+    expect(await refused('s3://bucket?region=a&region=b')).toContain('given twice');
+    expect(await refused('s3://bucket?pathStyle=true&forcePathStyle=true')).toContain('not both');
+  });
+  it('accepts every documented parameter', () => {
+    expect(
+      parseStorageUrl(
+        's3://b?pathStyle=0&publicBaseUrl=https://cdn.example.com&preset=R2&endpoint=https://x.r2.dev',
+      ),
+    ).toEqual({
+      adapter: 's3',
+      options: {
+        bucket: 'b',
+        forcePathStyle: false,
+        publicBaseUrl: 'https://cdn.example.com',
+        preset: 'R2',
+        endpoint: 'https://x.r2.dev',
+      },
+    });
+    expect(parseStorageUrl('memory://?baseUrl=/m')).toEqual({
+      adapter: 'memory',
+      options: { baseUrl: '/m' },
+    });
+    expect(
+      parseStorageUrl(
+        'cloudinary://1:cldsecret99@demo?secure=true&cname=img.example.com&private_cdn=false&secure_distribution=x&cdn_subdomain=1&signature_algorithm=sha256&sign_url=1&invalidate=1&chunk_size=6000000',
+      ).options,
+    ).toMatchObject({ options: { cname: 'img.example.com', chunk_size: '6000000' } });
   });
 });
 
@@ -215,6 +273,94 @@ describe('resolveStorageConfig order', () => {
   });
   it('refuses an empty argument', async () => {
     await expectCode(async () => resolveStorageConfig('  ', {}), 'INVALID_ARGUMENT');
+  });
+});
+
+describe("lendCredentials (a lock file's URL carries none)", () => {
+  const endpoint = encodeURIComponent('http://127.0.0.1:9000');
+  const lock = `s3://bucket/assets?region=eu-west-1&endpoint=${endpoint}&forcePathStyle=true`;
+  const withKeys = `s3://AKIDURL:urlsecret99@bucket/elsewhere?endpoint=${endpoint}`;
+
+  it('takes them from STOWAGE_URL naming the same bucket and endpoint, whatever its prefix', () => {
+    const c = resolveStorageConfig(lock, { STOWAGE_URL: withKeys });
+    expect(c.options).toEqual({
+      bucket: 'bucket',
+      prefix: 'assets',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDURL', secretAccessKey: 'urlsecret99' },
+    });
+  });
+  it('an endpoint with its own user:password is still the same endpoint', () => {
+    const inner = encodeURIComponent('http://minio:pw@127.0.0.1:9000/');
+    const c = resolveStorageConfig(lock, {
+      STOWAGE_URL: `s3://AKIDURL:urlsecret99@bucket?endpoint=${inner}`,
+    });
+    expect(c.options).toMatchObject({ credentials: { accessKeyId: 'AKIDURL' } });
+  });
+  it('never lends across buckets or endpoints', () => {
+    for (const other of [
+      `s3://AKIDURL:urlsecret99@other-bucket?endpoint=${endpoint}`,
+      `s3://AKIDURL:urlsecret99@bucket?endpoint=${encodeURIComponent('http://127.0.0.1:9001')}`,
+      's3://AKIDURL:urlsecret99@bucket',
+    ]) {
+      expect(resolveStorageConfig(lock, { STOWAGE_URL: other }).options).not.toHaveProperty('credentials');
+    }
+  });
+  it('STOWAGE_URL first, then the add-on naming the bucket, then AWS_*', () => {
+    const aws = {
+      AWS_ACCESS_KEY_ID: 'AKIDAWS',
+      AWS_SECRET_ACCESS_KEY: 'awssecret99',
+      AWS_REGION: 'us-west-2',
+    };
+    const bucketeer = {
+      BUCKETEER_BUCKET_NAME: 'bkt',
+      BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIDBKT',
+      BUCKETEER_AWS_SECRET_ACCESS_KEY: 'bktsecret99',
+    };
+    const key = (url: string, env: NodeJS.ProcessEnv) =>
+      (resolveStorageConfig(url, env).options as { credentials?: { accessKeyId: string } }).credentials
+        ?.accessKeyId;
+    expect(key('s3://bkt/a', { STOWAGE_URL: 's3://AKIDURL:urlsecret99@bkt', ...bucketeer, ...aws })).toBe(
+      'AKIDURL',
+    );
+    expect(key('s3://bkt/a', { ...bucketeer, ...aws })).toBe('AKIDBKT');
+    expect(key('s3://other/a', { ...bucketeer, ...aws })).toBe('AKIDAWS');
+    expect(resolveStorageConfig('s3://other/a', aws).options).toMatchObject({ region: 'us-west-2' });
+    expect(key('s3://other/a', {})).toBeUndefined();
+  });
+  it('credentials in the URL itself are never replaced', () => {
+    const c = lendCredentials(parseStorageUrl('s3://OWN:ownsecret99@bucket'), {
+      STOWAGE_URL: 's3://AKIDURL:urlsecret99@bucket',
+    });
+    expect(c.options).toMatchObject({ credentials: { accessKeyId: 'OWN' } });
+  });
+  it('a malformed STOWAGE_URL is named, not skipped', async () => {
+    const err = await expectCode(
+      async () => resolveStorageConfig(lock, { STOWAGE_URL: 's3://AKID:urlsecret99@bucket?regoin=x' }),
+      'INVALID_ARGUMENT',
+    );
+    expect(err.message).toMatch(/^STOWAGE_URL: /);
+    expect(err.message).not.toContain('urlsecret99');
+  });
+  it('cloudinary: from STOWAGE_URL or CLOUDINARY_URL naming the same cloud, else a clear error', async () => {
+    const c = resolveStorageConfig('cloudinary://demo/assets', {
+      CLOUDINARY_URL: 'cloudinary://123:cldsecret99@demo',
+    });
+    expect(c.options).toEqual({
+      cloudName: 'demo',
+      apiKey: '123',
+      apiSecret: 'cldsecret99',
+      folder: 'assets',
+    });
+    const err = await expectCode(
+      async () =>
+        resolveStorageConfig('cloudinary://demo/assets', { CLOUDINARY_URL: 'cloudinary://1:s@other' }),
+      'INVALID_ARGUMENT',
+    );
+    expect(err.message).toContain('STOWAGE_URL or CLOUDINARY_URL naming the same cloud');
+    await expectCode(async () => parseStorageUrl('cloudinary://demo/assets'), 'INVALID_ARGUMENT');
   });
 });
 
