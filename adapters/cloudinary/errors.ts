@@ -23,7 +23,7 @@ export function mapSdkError(
   if (status === 401 || status === 403) {
     return new StowageError(
       'ACCESS_DENIED',
-      `${text} (check the api key and secret in CLOUDINARY_URL)`,
+      `${text} (check the api key and secret: they are read from the URL's api_key:api_secret, or from STOWAGE_URL or CLOUDINARY_URL naming the same cloud)`,
       base,
     );
   }

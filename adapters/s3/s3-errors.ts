@@ -10,6 +10,12 @@ interface SdkErrorShape {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
+/** Where stowage and the SDK read S3 credentials from: said whenever they are missing or refused. */
+export const S3_CREDENTIALS_HINT =
+  "credentials are read from the URL's user:password (s3://ACCESS_KEY_ID:SECRET_ACCESS_KEY@bucket), " +
+  'from STOWAGE_URL naming the same bucket and endpoint, from the Bucketeer or Cloudcube add-on variables, ' +
+  'or from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (else the AWS profile or instance role)';
+
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket', 'NoSuchUpload']);
 const DENIED = new Set([
   'AccessDenied',
@@ -74,8 +80,15 @@ export function mapS3Error(err: unknown, doing: string, key?: string, signal?: A
       : make('NOT_FOUND', 'no such object');
   }
   if (name === 'InvalidRange' || status === 416) return make('INVALID_RANGE', 'the range is not satisfiable');
+  // Raised by the SDK before any request when no provider of its chain has credentials.
+  if (name === 'CredentialsProviderError') {
+    return make('ACCESS_DENIED', `no credentials found; ${S3_CREDENTIALS_HINT}`);
+  }
   if (DENIED.has(name) || status === 403 || status === 401) {
-    return make('ACCESS_DENIED', 'access denied; check the credentials and the bucket policy');
+    return make(
+      'ACCESS_DENIED',
+      `access denied; check the credentials and the bucket policy: ${S3_CREDENTIALS_HINT}`,
+    );
   }
   if (name === 'EntityTooLarge') return make('TOO_LARGE', 'the object is larger than the store accepts');
   if (name === 'BadDigest' || name === 'InvalidDigest' || name === 'XAmzContentSHA256Mismatch') {

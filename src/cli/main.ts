@@ -1,6 +1,6 @@
 import { setLogger } from '../log.js';
 import { redact } from '../redact.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import { runCli } from './program.js';
 
 /** Entry of both bins: wires SIGINT to cancellation and the result to the exit code. */
@@ -20,6 +20,7 @@ export async function main(name: 'stowage' | 'migrate-assets'): Promise<void> {
     process.exitCode = await runCli(process.argv.slice(2), { name, signal: controller.signal });
   } catch (err) {
     process.stderr.write(`error: ${redact(err instanceof Error ? err.message : String(err))}\n`);
-    process.exitCode = EXIT.FAILURE;
+    // What escapes runCli (a command module that fails to load, say) still gets its documented code.
+    process.exitCode = exitCodeFor(err);
   }
 }

@@ -1,8 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { createStorage } from '../create-storage.js';
 import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
 import type { Storage } from '../types.js';
-import { UsageError } from './exit-codes.js';
+import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
 
 export interface ManifestSourceOptions {
   cwd?: string;
@@ -15,20 +14,35 @@ export interface ManifestSourceOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The manifest and the storage its keys live in. */
+export interface ManifestSource {
+  cwd: string;
+  manifest: Manifest;
+  storage: Storage;
+  /** The storage actually used (`from`, else the manifest's), without credentials. */
+  url: string;
+}
+
+/**
+ * The manifest and the storage its keys live in, opened and, unless
+ * `checkAccess` is false, asked once whether it is reachable: a missing
+ * bucket or refused credentials fail here (exit 3), not once per file.
+ */
 export async function openManifestSource(
   options: ManifestSourceOptions,
-): Promise<{ cwd: string; manifest: Manifest; storage: Storage }> {
+  { checkAccess = true }: { checkAccess?: boolean } = {},
+): Promise<ManifestSource> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const file = options.manifest ?? MANIFEST_FILE;
   const manifest = await readManifest(isAbsolute(file) ? file : join(cwd, file));
-  if (options.storage) return { cwd, manifest, storage: options.storage };
-  const url = options.from ?? manifest.storage;
-  try {
-    return { cwd, manifest, storage: await createStorage(url, options.env ?? process.env) };
-  } catch (err) {
-    throw new UsageError(
-      `cannot open the storage ${options.from ? '--from' : `of ${file}`}: ${(err as Error).message}`,
-    );
-  }
+  if (options.storage) return { cwd, manifest, storage: options.storage, url: manifest.storage };
+  const given = options.from ?? manifest.storage;
+  const url = manifestUrl(given);
+  const config = resolveStorageUrl(
+    given,
+    options.env ?? process.env,
+    options.from ? '--from' : `storage of ${file}`,
+  );
+  const storage = await openStorage(config, url);
+  if (checkAccess) await checkStorageAccess(storage, url);
+  return { cwd, manifest, storage, url };
 }

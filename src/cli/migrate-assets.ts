@@ -26,7 +26,7 @@ import { type ProgressReporter, silentProgress } from './progress.js';
 import { type AppFile, listAppFiles, statFile } from './repo-files.js';
 import { createSelector } from './select.js';
 import { addToSlugignore, readSlugignore } from './slugignore.js';
-import { checkStorageAccess, resolveStorageTarget } from './storage-target.js';
+import { checkStorageAccess, resolveStorageTarget, type StorageTarget } from './storage-target.js';
 import { checkStoredObject } from './verify-object.js';
 
 export interface MigrateAssetsOptions {
@@ -172,9 +172,11 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
   for (const file of candidates) if (!recorded.has(file.path)) validateKey(file.path, `path "${file.path}"`);
 
   const cache = await HashCache.open(cwd);
-  // Files to hash are new or changed, so storage will almost surely be asked:
-  // load the SDK and check access while hashing instead of after it.
-  const early = target && candidates.some((f) => !cache.lookup(f)) ? connect(target) : undefined;
+  // Files to hash are new or changed, so storage will be asked: load the SDK
+  // and check access first, so a missing SDK, bucket or credential fails in
+  // the first second rather than after hashing gigabytes.
+  let storage: Storage | undefined;
+  if (target && candidates.some((f) => !cache.lookup(f))) storage = await connect(target);
   const hashing = await hashFiles(cwd, cache, candidates, progress, options.signal);
   const tracked = new Set(listing.source === 'git' ? listing.files.map((f) => f.path) : []);
   const listed = new Set(listing.files.map((f) => f.path));
@@ -207,9 +209,8 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
     }
   }
   const unknown = files.filter((f) => f.action === 'upload');
-  let storage: Storage | undefined;
   if (target && unknown.length > 0) {
-    storage = await (early ?? connect(target));
+    storage ??= await connect(target);
     await markStored(storage, unknown, previous, concurrency, options.signal);
     for (const file of unknown)
       if (file.action === 'stored') cache.markStored(target.url, file.key, file.sha256);
@@ -279,21 +280,14 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
   return result;
 }
 
-/** Opens the storage and checks it is reachable; a failure is only reported if awaited. */
-function connect(target: { url: string; open: () => Promise<Storage> }): Promise<Storage> {
-  const connecting = (async () => {
-    const storage = await target.open();
-    await checkStorageAccess(storage, target.url);
-    return storage;
-  })();
-  connecting.catch(() => undefined);
-  return connecting;
+/** Opens the storage and checks it is reachable. */
+async function connect(target: StorageTarget): Promise<Storage> {
+  const storage = await target.open();
+  await checkStorageAccess(storage, target.url);
+  return storage;
 }
 
-function resolveTarget(
-  options: MigrateAssetsOptions,
-  env: NodeJS.ProcessEnv,
-): { url: string; open: () => Promise<Storage> } | undefined {
+function resolveTarget(options: MigrateAssetsOptions, env: NodeJS.ProcessEnv): StorageTarget | undefined {
   if (options.storage) {
     if (!options.storageUrl) {
       throw new StowageError(

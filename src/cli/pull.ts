@@ -31,7 +31,9 @@ export interface PullResult {
 /** Restores every file of the manifest to its original path with loadArtifacts(), verified by sha256. */
 export async function pull(options: PullOptions = {}): Promise<PullResult> {
   const env = options.env ?? process.env;
-  const { cwd, manifest, storage } = await openManifestSource(options);
+  // Offline, storage is never asked (the loader uses its cache only).
+  const offline = env.STOWAGE_OFFLINE === '1' || env.STOWAGE_OFFLINE === 'true';
+  const { cwd, manifest, storage, url } = await openManifestSource(options, { checkAccess: !offline });
   const progress = options.progress ?? silentProgress;
   const sizes = new Map(manifest.files.map((e) => [e.path, e.size]));
   const announced = new Set<string>();
@@ -48,6 +50,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
       storage,
       cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
       parallelFiles: options.concurrency ?? 4,
+      offline,
       progressInterval: 0,
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (status) => {
@@ -64,7 +67,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const written = files.filter((f) => f.source !== 'existing');
   return {
-    storage: manifest.storage,
+    storage: url,
     files,
     restored: written.length,
     restoredBytes: written.reduce((sum, f) => sum + f.size, 0),

@@ -1,9 +1,16 @@
-import { resolveStorageConfig, type StorageConfig } from '../config.js';
-import { createStorage } from '../create-storage.js';
+import { type ResolvedConfig, resolveStorageConfig, type StorageConfig } from '../config.js';
+import { createStorageFrom } from '../create-storage.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import type { Storage } from '../types.js';
 import { StorageSetupError, UsageError } from './exit-codes.js';
+
+export interface StorageTarget {
+  /** The storage URL without credentials: what the manifest records and messages show. */
+  url: string;
+  /** Loads the adapter and builds the Storage; nothing is contacted. */
+  open: () => Promise<Storage>;
+}
 
 /**
  * The storage a command writes to: `--to`, else STOWAGE_URL and the other
@@ -11,23 +18,43 @@ import { StorageSetupError, UsageError } from './exit-codes.js';
  * migrating into the app's own ephemeral disk would lose the files.
  * Pure: nothing is loaded or contacted until `open()`.
  */
-export function resolveStorageTarget(
-  to: string | undefined,
-  env: NodeJS.ProcessEnv,
-): { url: string; open: () => Promise<Storage> } {
-  let config: ReturnType<typeof resolveStorageConfig>;
-  try {
-    config = resolveStorageConfig(to, env);
-  } catch (err) {
-    throw new UsageError(`storage URL: ${messageOf(err)}`);
-  }
+export function resolveStorageTarget(to: string | undefined, env: NodeJS.ProcessEnv): StorageTarget {
+  const config = resolveStorageUrl(to, env, 'storage URL');
   if (to === undefined && config.source.startsWith('default')) {
     throw new UsageError(
       'no storage configured: pass --to <storage-url> (e.g. s3://bucket/assets) or set STOWAGE_URL',
     );
   }
-  const url = to ?? env.STOWAGE_URL ?? urlOfConfig(config);
-  return { url: manifestUrl(url), open: () => createStorage(to, env) };
+  const url = manifestUrl(to ?? env.STOWAGE_URL ?? urlOfConfig(config));
+  return { url, open: () => openStorage(config, url) };
+}
+
+/** resolveStorageConfig(), its refusals (a bad URL, an unknown parameter) being usage errors: exit 2. */
+export function resolveStorageUrl(
+  url: string | undefined,
+  env: NodeJS.ProcessEnv,
+  what: string,
+): ResolvedConfig {
+  try {
+    return resolveStorageConfig(url, env);
+  } catch (err) {
+    throw new UsageError(`${what}: ${messageOf(err)}`);
+  }
+}
+
+/**
+ * Builds the Storage of `config`. A value its adapter refuses is a usage
+ * error (exit 2); an adapter that cannot load (its SDK not installed) is a
+ * storage setup error (exit 3), with the message naming what to install.
+ */
+export async function openStorage(config: StorageConfig, url: string): Promise<Storage> {
+  try {
+    return await createStorageFrom(config);
+  } catch (err) {
+    if (isStowageError(err, 'INVALID_ARGUMENT'))
+      throw new UsageError(`storage ${redactUrl(url)}: ${err.message}`);
+    throw new StorageSetupError(`storage ${redactUrl(url)}: ${messageOf(err)}`);
+  }
 }
 
 /**
@@ -84,8 +111,9 @@ function urlOfConfig(config: StorageConfig): string {
 }
 
 /**
- * One cheap request before any work, so that a missing bucket or rejected
- * credentials fail in the first second with a message saying what to fix.
+ * One cheap request before any work, so that a missing bucket or missing or
+ * refused credentials fail in the first second, once, with a message saying
+ * what to fix (exit 3), instead of once per file.
  */
 export async function checkStorageAccess(storage: Storage, url: string): Promise<void> {
   try {
@@ -93,14 +121,11 @@ export async function checkStorageAccess(storage: Storage, url: string): Promise
   } catch (err) {
     const where = `storage ${redactUrl(url)}`;
     if (isStowageError(err, 'NOT_FOUND')) {
-      throw new StorageSetupError(
-        `${where}: the bucket or container does not exist; create it or fix the URL`,
-      );
+      throw new StorageSetupError(`${where}: the bucket does not exist; create it or fix the URL`);
     }
+    // Stays ACCESS_DENIED (exit 3); the adapter's message says where credentials are read from.
     if (isStowageError(err, 'ACCESS_DENIED')) {
-      throw new StorageSetupError(
-        `${where}: access denied; check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the URL's user:password) and the bucket policy (${messageOf(err)})`,
-      );
+      throw new StowageError('ACCESS_DENIED', `${where}: ${err.message}`, { cause: err });
     }
     if (isStowageError(err, 'NOT_SUPPORTED')) return;
     throw new StorageSetupError(`${where}: not reachable (${messageOf(err)})`);

@@ -38,7 +38,7 @@ export interface VerifyResult {
 
 /** Checks every manifest entry in storage (size, sha256) and any restored local copy. */
 export async function verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-  const { cwd, manifest, storage } = await openManifestSource(options);
+  const { cwd, manifest, storage, url } = await openManifestSource(options);
   const progress = options.progress ?? silentProgress;
   const files: VerifiedFile[] = manifest.files.map((e) => ({
     path: e.path,
@@ -68,7 +68,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     progress.end();
   }
   const mismatches = files.filter((f) => f.problems.length > 0).length;
-  return { ok: mismatches === 0, storage: manifest.storage, files, mismatches };
+  return { ok: mismatches === 0, storage: url, files, mismatches };
 }
 
 async function checkLocal(cwd: string, entry: ManifestEntry, out: VerifiedFile): Promise<void> {

@@ -4,6 +4,7 @@ import { invalidArg } from '../args.js';
 import { createStorage } from '../create-storage.js';
 import { validateKey } from '../keys.js';
 import { redactUrl, registerSecret } from '../redact.js';
+import { parseUrlText } from '../storage-url.js';
 import type { Storage } from '../types.js';
 import { HttpRemote } from './http-remote.js';
 import type { ResolvedLoaderOptions } from './options.js';
@@ -45,13 +46,14 @@ export async function resolveSource(source: ModelSource, options: ResolvedLoader
     return new StorageRemote(storage, basename(abs), `file:${abs}`);
   }
   if (scheme === 's3' || scheme === 'cloudinary') {
-    const url = new URL(text);
+    const url = parseUrlText(text, `${scheme}://bucket/path/to/key`);
     const key = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
     if (!key)
       throw invalidArg(
         `the source URL needs the object key as its path, e.g. ${scheme}://bucket/models/x.onnx`,
       );
     url.pathname = '';
+    // The store's URL: its missing credentials are lent as for any other (see lendCredentials).
     const storage = await createStorage(url.toString().replace(/\/(\?|$)/, '$1'));
     return new StorageRemote(
       storage,

@@ -99,4 +99,25 @@ describe('stowage pull and verify', () => {
       expect(r.err).toContain('stowage migrate-assets');
     }
   });
+
+  it('a bad storage URL in the lock file is a usage error naming the lock file (exit 2)', async () => {
+    const lockPath = join(repo, 'stowage.lock.json');
+    const lock = JSON.parse(await readFile(lockPath, 'utf8'));
+    await writeFile(lockPath, JSON.stringify({ ...lock, storage: `${lock.storage}?baseurl=/files` }));
+    for (const command of ['pull', 'verify']) {
+      const r = await run(repo, [command]);
+      expect(r.code, r.err).toBe(EXIT.USAGE);
+      expect(r.err).toContain(
+        'storage of stowage.lock.json: file: URL: unknown parameter "baseurl" (did you mean baseUrl?)',
+      );
+    }
+  });
+
+  it('pull offline (STOWAGE_OFFLINE=1) never asks storage, not even whether it is reachable', async () => {
+    // Nothing listens on port 9: any request would fail.
+    const unreachable = 's3://AKIDX:secretx99@bucket?region=us-east-1&endpoint=http://127.0.0.1:9';
+    const r = await run(repo, ['pull', '--from', unreachable, '--json'], { STOWAGE_OFFLINE: '1' });
+    expect(r.code, r.err).toBe(EXIT.OK);
+    expect(JSON.parse(r.out).present).toBe(2);
+  });
 });

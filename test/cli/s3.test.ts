@@ -128,6 +128,78 @@ describe('stowage CLI against S3 (s3rver on loopback)', () => {
     expect(sha256(await readFile(join(repo, 'models/m.onnx')))).toBe(sha256(FILES['models/m.onnx']));
   });
 
+  it("verify and pull report the storage they used: --from, not the manifest's", async () => {
+    // The same objects, through a URL the manifest does not record.
+    const other = `${url}&publicUrl=https://cdn.example.com`;
+    const shown = other.replace(`${s3.accessKeyId}:${s3.secretAccessKey}@`, '');
+    const verified = await run(repo, ['verify', '--from', other, '--json']);
+    expect(verified.code, verified.err).toBe(EXIT.OK);
+    expect(JSON.parse(verified.out).storage).toBe(shown);
+    const pulled = await run(repo, ['pull', '--from', other, '--json']);
+    expect(pulled.code, pulled.err).toBe(EXIT.OK);
+    expect(JSON.parse(pulled.out).storage).toBe(shown);
+  });
+
+  it('verify and pull: a missing bucket is one exit-3 error, checked before any file', async () => {
+    const missing = url.replace(`@${s3.bucket}/`, '@no-such-bucket/');
+    for (const command of ['verify', 'pull']) {
+      const r = await run(repo, [command, '--from', missing]);
+      expect(r.code, `${command}: ${r.err}`).toBe(EXIT.STORAGE);
+      expect(r.err).toContain('storage s3://no-such-bucket/app/assets');
+      expect(r.err).toContain('the bucket does not exist');
+      expect(r.out + r.err).not.toContain('MISMATCH');
+      expect(r.out + r.err).not.toContain(`${s3.accessKeyId}:${s3.secretAccessKey}`);
+    }
+  });
+
+  it('refused credentials are ACCESS_DENIED, exit 3, naming where credentials are read from', async () => {
+    const refused = url.replace(`${s3.accessKeyId}:${s3.secretAccessKey}@`, 'AKIDUNKNOWN:wrongsecret99@');
+    for (const args of [
+      ['verify', '--from', refused],
+      ['pull', '--from', refused],
+      ['migrate-assets', '--to', refused.replace('/app/assets?', '/refused?')],
+    ]) {
+      const r = await run(repo, [...args, '--json']);
+      expect(r.code, `${args[0]}: ${r.err}`).toBe(EXIT.STORAGE);
+      const { error } = JSON.parse(r.out);
+      expect(error.code).toBe('ACCESS_DENIED');
+      expect(error.message).toContain("the URL's user:password");
+      expect(error.message).toContain('STOWAGE_URL naming the same bucket');
+      expect(error.message).toContain('AWS_ACCESS_KEY_ID');
+      expect(r.out + r.err).not.toContain('wrongsecret99');
+    }
+  });
+
+  it('bad URL values and unknown parameters are usage errors (exit 2) before any work', async () => {
+    const badEndpoint = url.replace(/endpoint=[^&]+/, 'endpoint=not-a-url');
+    const typo = url.replace('region=', 'regoin=');
+    for (const [args, message] of [
+      [['verify', '--from', badEndpoint], 'endpoint must be an http(s) URL'],
+      [['pull', '--from', typo], 'unknown parameter "regoin" (did you mean region?)'],
+      [['migrate-assets', '--to', badEndpoint], 'endpoint must be an http(s) URL'],
+      [
+        ['migrate-assets', '--to', url.replace('forcePathStyle', 'forcepathstyle')],
+        'did you mean forcePathStyle?',
+      ],
+    ] as const) {
+      const r = await run(repo, [...args]);
+      expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(EXIT.USAGE);
+      expect(r.err).toContain(message);
+      expect(r.err).not.toContain('hashing');
+      expect(r.out + r.err).not.toContain(`${s3.accessKeyId}:${s3.secretAccessKey}`);
+    }
+  });
+
+  it('migrate-assets checks the storage before hashing: a missing bucket hashes nothing', async () => {
+    await writeFile(join(repo, 'public/new.png'), bytes(5000, 's3 new'));
+    const missing = url.replace(`@${s3.bucket}/`, '@no-such-bucket/');
+    const r = await run(repo, ['migrate-assets', '--to', missing]);
+    expect(r.code).toBe(EXIT.STORAGE);
+    expect(r.err).toContain('the bucket does not exist');
+    expect(r.err).not.toContain('hashing');
+    await rm(join(repo, 'public/new.png'));
+  });
+
   it('a missing bucket fails clearly with exit 3, credentials not printed', async () => {
     const missing = url.replace(`@${s3.bucket}/`, '@no-such-bucket/');
     const r = await run(repo, ['migrate-assets', '--to', missing]);

@@ -186,4 +186,30 @@ describe('README "Deploying to Heroku" with credentials only in STOWAGE_URL', ()
       `${s3.accessKeyId}:${s3.secretAccessKey}`,
     );
   });
+
+  it('without any credentials: ACCESS_DENIED naming where they are read from, exit 3, never INTERNAL', async () => {
+    await wipe();
+    const stowageUrl = config.STOWAGE_URL;
+    delete config.STOWAGE_URL;
+    try {
+      const load = await node([
+        '--input-type=module',
+        '-e',
+        "import { loadArtifacts } from 'stowage'; try { await loadArtifacts(); } catch (e) { console.log('code=' + e.code); console.log(e.message); }",
+      ]);
+      expect(load.out).toContain('code=ACCESS_DENIED');
+      expect(load.out).toContain('no credentials found');
+      expect(load.out).toContain('STOWAGE_URL naming the same bucket');
+      for (const command of ['pull', 'verify']) {
+        const r = await stowage(command);
+        expect(r.code, `${command}: ${r.err}`).toBe(3);
+        expect(r.err).toContain('[ACCESS_DENIED]');
+        expect(r.err).toContain("the URL's user:password");
+        expect(r.err).toContain('AWS_ACCESS_KEY_ID');
+        expect(r.err).not.toContain('INTERNAL');
+      }
+    } finally {
+      config.STOWAGE_URL = stowageUrl as string;
+    }
+  });
 });
