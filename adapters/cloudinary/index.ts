@@ -1,8 +1,11 @@
 /**
  * `stowage/cloudinary`: the Storage contract over Cloudinary, through the
- * official `cloudinary` SDK (an optional peer dependency, loaded only here).
+ * official `cloudinary` SDK (an optional peer dependency). The SDK-bound
+ * module is imported here, at load, through importPeer: without the SDK,
+ * `import 'stowage/cloudinary'` fails with one StowageError naming what to install.
  */
-export { CloudinaryStorage } from './cloudinary-storage.js';
+import { CLOUDINARY_SDK, importPeer } from '../../src/optional-peer.js';
+
 export {
   decodePath as decodePublicIdPath,
   encodePath as encodePublicIdPath,
@@ -10,3 +13,8 @@ export {
   type Target as CloudinaryTarget,
 } from './public-id.js';
 export type { CloudinaryStorageOptions } from './settings.js';
+
+const sdkBound = await importPeer(CLOUDINARY_SDK, () => import('./cloudinary-storage.js'));
+
+export const CloudinaryStorage = sdkBound.CloudinaryStorage;
+export type CloudinaryStorage = import('./cloudinary-storage.js').CloudinaryStorage;

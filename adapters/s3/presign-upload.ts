@@ -1,9 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkOptionsObject, checkPutOptions, invalidArg } from '../../src/args.js';
+import { importPeer, S3_PRESIGNED_POST } from '../../src/optional-peer.js';
 import type { DirectUpload, PresignUploadOptions } from '../../src/types.js';
 import { checkUserMetadata } from './metadata.js';
-import { optionalImport } from './optional-import.js';
 import type { ResolvedS3Options } from './options.js';
+import { mapS3Error } from './s3-errors.js';
 import { MAX_PRESIGN_SECONDS } from './urls.js';
 
 const DEFAULT_EXPIRES = 600;
@@ -55,18 +56,22 @@ export async function presignPost(
   for (const [name, value] of Object.entries(metadata)) fields[`x-amz-meta-${name}`] = value;
 
   const seconds = Math.ceil(expiresIn);
-  const { createPresignedPost } = await optionalImport(
-    '@aws-sdk/s3-presigned-post',
+  const { createPresignedPost } = await importPeer(
+    S3_PRESIGNED_POST,
     () => import('@aws-sdk/s3-presigned-post'),
-    'presignUpload()',
   );
-  const post = await createPresignedPost(client, {
-    Bucket: options.bucket,
-    Key: s3Key,
-    Conditions: conditions as never,
-    Fields: fields,
-    Expires: seconds,
-  });
+  let post: Awaited<ReturnType<typeof createPresignedPost>>;
+  try {
+    post = await createPresignedPost(client, {
+      Bucket: options.bucket,
+      Key: s3Key,
+      Conditions: conditions as never,
+      Fields: fields,
+      Expires: seconds,
+    });
+  } catch (err) {
+    throw mapS3Error(err, 'signing an upload to', key);
+  }
   return {
     key,
     method: 'POST',

@@ -1,8 +1,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { invalidArg } from '../../src/args.js';
 import { encodeKeyPath } from '../../src/keys.js';
-import { optionalImport } from './optional-import.js';
+import { importPeer, S3_PRESIGNER } from '../../src/optional-peer.js';
 import type { ResolvedS3Options } from './options.js';
+import { mapS3Error } from './s3-errors.js';
 
 /** S3's limit for SigV4 presigned URLs: 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
@@ -46,12 +47,13 @@ export async function signedGetUrl(
     Key: s3Key,
     ...(download ? { ResponseContentDisposition: contentDisposition(download, key) } : {}),
   });
-  const { getSignedUrl } = await optionalImport(
-    '@aws-sdk/s3-request-presigner',
-    () => import('@aws-sdk/s3-request-presigner'),
-    'url() with expiresIn or download',
-  );
-  return getSignedUrl(client, command, { expiresIn: seconds });
+  const { getSignedUrl } = await importPeer(S3_PRESIGNER, () => import('@aws-sdk/s3-request-presigner'));
+  try {
+    return await getSignedUrl(client, command, { expiresIn: seconds });
+  } catch (err) {
+    // Signing needs credentials too: missing ones are ACCESS_DENIED, as for any request.
+    throw mapS3Error(err, 'signing a URL for', key);
+  }
 }
 
 /** attachment; filename="ascii"; filename*=UTF-8''utf8 — safe for any name (RFC 6266). */
