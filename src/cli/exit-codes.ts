@@ -8,7 +8,7 @@ export const EXIT = {
   FAILURE: 1,
   /** Bad command line: unknown option, missing argument, invalid value. */
   USAGE: 2,
-  /** Storage unreachable or misconfigured: no URL, bad credentials, missing bucket, access denied. */
+  /** Storage unreachable or misconfigured: no URL, missing or refused credentials, missing bucket, its SDK not installed. */
   STORAGE: 3,
   /** Interrupted (SIGINT). */
   INTERRUPTED: 130,

@@ -148,6 +148,20 @@ describe('README "Deploying to Heroku" with credentials only in STOWAGE_URL', ()
     expect(r.out).toContain('restored=2');
     await expectRestored();
     expect(await downloads()).toBeGreaterThanOrEqual(2);
+
+    // loadModel() of one of the lock's objects, by its s3:// URL without credentials: lent the same way.
+    const lock = JSON.parse(await readFile(join(app, 'stowage.lock.json'), 'utf8'));
+    const entry = lock.files.find((f: { path: string }) => f.path === 'models/m.onnx');
+    const source = lock.storage.replace('/assets?', `/assets/${entry.key}?`);
+    const model = await node([
+      '--input-type=module',
+      '-e',
+      `import { loadModel } from 'stowage'; import { readFileSync } from 'node:fs'; import { createHash } from 'node:crypto';
+       const path = await loadModel(${JSON.stringify(source)}, { sha256: ${JSON.stringify(entry.sha256)}, cacheDir: 'model-cache' });
+       console.log('model=' + createHash('sha256').update(readFileSync(path)).digest('hex'));`,
+    ]);
+    expect(model.code, model.err).toBe(0);
+    expect(model.out).toContain(`model=${sha256(MODEL)}`);
   });
 
   it('step 3: artifacts() behind its middleware serves once the files are in place', async () => {
