@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -353,6 +354,27 @@ describe('loadModel from an http(s) URL', () => {
     await loadModel(url(), opts({ sha256: model.sha256 }));
     // A young temp may belong to a live writer in another process: it stays.
     expect((await readdir(tmp)).sort()).toEqual(['y.json.stowage-tmp-5678']);
+  });
+
+  it("the lock holder removes its blob's temp files left by a killed writer, however young; others stay", async () => {
+    const tmp = join(cacheDir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    // What kill -9 during the part record's atomic write leaves (temp name as in writeFileAtomic).
+    const crashed = join(tmp, `${model.sha256}.part.json.stowage-tmp-${randomUUID()}`);
+    const othersTemp = `${'f'.repeat(64)}.part.json.stowage-tmp-${randomUUID()}`;
+    await writeFile(crashed, '{"v":1,"size":');
+    await writeFile(join(tmp, othersTemp), '{"v":1,"size":');
+    // The blob's sidecar is also rewritten outside the lock: only an old temp of it is a dead writer's.
+    const shard = join(cacheDir, 'blobs', 'sha256', model.sha256.slice(0, 2));
+    await mkdir(shard, { recursive: true });
+    const sidecarTemp = join(shard, `${model.sha256}.json.stowage-tmp-${randomUUID()}`);
+    await writeFile(sidecarTemp, '{"v":1');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(sidecarTemp, old, old);
+    const path = await loadModel(url(), opts({ sha256: model.sha256 }));
+    expect((await readFile(path)).equals(model.data)).toBe(true);
+    expect(await readdir(tmp)).toEqual([othersTemp]);
+    expect((await readdir(shard)).sort()).toEqual([model.sha256, `${model.sha256}.json`]);
   });
 
   it('rejects bad arguments with INVALID_ARGUMENT naming the option', async () => {
