@@ -139,6 +139,14 @@ describe('loadModel from an http(s) URL', () => {
     expect(proxy.stats.bytes).toBeLessThan(SIZE * 1.5);
   });
 
+  it('connections dropped mid-body until retries run out: UNAVAILABLE, retryable, the cause kept', async () => {
+    proxy.rules.fault = (n) => (n === 1 ? undefined : { resetAfter: 100_000 });
+    const err = await expectCode(loadModel(url(), opts({ sha256: model.sha256, retries: 0 })), 'UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('/model.bin');
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+  });
+
   it('answers 500 and 503 a few times: retried with backoff', async () => {
     proxy.rules.failNext = { status: 503, count: 2 };
     const path = await loadModel(url(), opts({ sha256: model.sha256 }));
