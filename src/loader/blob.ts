@@ -149,6 +149,8 @@ async function fetchVerified(
         concurrency: options.concurrency,
         retries: options.retries,
         stallTimeout: options.stallTimeout,
+        minRate: options.minRate,
+        minRateWindow: options.minRateWindow,
         signal: options.signal,
         progress,
       });

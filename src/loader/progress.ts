@@ -72,6 +72,11 @@ export class FileProgress {
     this.bytes = Math.max(0, this.bytes - bytes);
   }
 
+  /** Bytes that arrived in this run, none taken back: what the rate floor counts. */
+  get received(): number {
+    return this.sessionBytes;
+  }
+
   rate(): number {
     const seconds = this.startedAt ? ((this.stoppedAt || Date.now()) - this.startedAt) / 1000 : 0;
     return seconds > 0 ? this.sessionBytes / seconds : 0;

@@ -147,6 +147,24 @@ describe('loadModel from an http(s) URL', () => {
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
   });
 
+  it('a server that stalls every response a little further on: minRate fails the file, naming it and the bound', async () => {
+    // Each response brings 2,000 bytes and goes silent: progress every time, so the retries never run out.
+    proxy.rules.fault = (n) => (n === 1 ? undefined : { stallAfter: 2_000 });
+    const err = await expectCode(
+      loadModel(
+        url(),
+        opts({ sha256: model.sha256, stallTimeout: 100, minRate: 256 * 1024, minRateWindow: 1_000 }),
+      ),
+      'UNAVAILABLE',
+    );
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/\/model\.bin: only .* arrived in the last 1 s, below minRate 256\.0 KB\/s/);
+    // Far from done, in many small responses.
+    expect(proxy.stats.bytes).toBeLessThan(SIZE / 4);
+    expect(proxy.stats.requests).toBeGreaterThan(4);
+    expect(proxy.stats.bytes).toBeLessThanOrEqual(1 + (proxy.stats.requests - 1) * 2_000);
+  });
+
   it('answers 500 and 503 a few times: retried with backoff', async () => {
     proxy.rules.failNext = { status: 503, count: 2 };
     const path = await loadModel(url(), opts({ sha256: model.sha256 }));
