@@ -1,7 +1,8 @@
-import { checkNonNegativeInt, invalidArg } from '../args.js';
+import { invalidArg } from '../args.js';
 import type { ErrorCode, StowageError } from '../errors.js';
 import { log } from '../log.js';
 import { type LoadArtifactsOptions, type RestoredFile, runArtifacts } from './load-artifacts.js';
+import { timerMs } from './options.js';
 import type { FileProgress, FileStatus } from './progress.js';
 import { type ReadinessMiddleware, type ReadinessOptions, readiness } from './readiness.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -155,7 +156,7 @@ function failurePolicy(options: ArtifactsOptions): FailurePolicy {
   return {
     onFailure,
     attempts,
-    maxRetryDelay: checkNonNegativeInt(maxRetryDelay, 'options.maxRetryDelay') ?? 60_000,
+    maxRetryDelay: timerMs(maxRetryDelay, 'options.maxRetryDelay', 60_000, 0),
   };
 }
 

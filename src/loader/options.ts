@@ -69,6 +69,18 @@ function positive(value: unknown, what: string, fallback: number): number {
   return n ?? fallback;
 }
 
+/** Node's timers take at most this many ms; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in ms that drives a timer: `min` or more, and no longer than a timer can wait. */
+export function timerMs(value: unknown, what: string, fallback: number, min = 1): number {
+  const n = checkNonNegativeInt(value, what) ?? fallback;
+  if (n < min || n > MAX_TIMER_MS) {
+    throw invalidArg(`${what} must be between ${min} and ${MAX_TIMER_MS} ms, got ${String(value)}`);
+  }
+  return n;
+}
+
 export function resolveLoaderOptions(
   opts: LoaderOptions | undefined,
   env: NodeJS.ProcessEnv = process.env,
@@ -99,9 +111,9 @@ export function resolveLoaderOptions(
     offline: o.offline ?? (env.STOWAGE_OFFLINE === '1' || env.STOWAGE_OFFLINE === 'true'),
     onProgress: o.onProgress,
     progressInterval: checkNonNegativeInt(o.progressInterval, 'options.progressInterval') ?? 5_000,
-    stallTimeout: positive(o.stallTimeout, 'options.stallTimeout', 30_000),
+    stallTimeout: timerMs(o.stallTimeout, 'options.stallTimeout', 30_000),
     minRate: checkNonNegativeInt(o.minRate, 'options.minRate') ?? 128 * 1024,
-    minRateWindow: positive(o.minRateWindow, 'options.minRateWindow', 60_000),
+    minRateWindow: timerMs(o.minRateWindow, 'options.minRateWindow', 60_000),
     staleLockMs: positive(o.staleLockMs, 'options.staleLockMs', 20_000),
     lockTimeout: checkNonNegativeInt(o.lockTimeout, 'options.lockTimeout') ?? 600_000,
     reserveBytes: checkNonNegativeInt(o.reserveBytes, 'options.reserveBytes') ?? 0,

@@ -168,6 +168,8 @@ describe('artifacts() failure policy', () => {
     );
     expect(() => artifacts({ ...base(), attempts: 0 })).toThrow(/attempts/);
     expect(() => artifacts({ ...base(), maxRetryDelay: -1 })).toThrow(/maxRetryDelay/);
+    // Longer than a timer can wait: it would fire after 1 ms and hammer the store.
+    expect(() => artifacts({ ...base(), maxRetryDelay: 2 ** 31 })).toThrow(/maxRetryDelay must be between/);
   });
 });
 

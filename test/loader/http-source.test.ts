@@ -409,6 +409,10 @@ describe('loadModel from an http(s) URL', () => {
     await expectCode(loadModel(42 as never, opts()), 'INVALID_ARGUMENT');
     await expectCode(loadModel('ftp://x/y', opts()), 'INVALID_ARGUMENT');
     await expectCode(loadModel(url(), opts({ concurrency: 0 })), 'INVALID_ARGUMENT');
+    await expectCode(loadModel(url(), opts({ minRate: -1 })), 'INVALID_ARGUMENT');
+    // Longer than a timer can wait (it would fire at once).
+    await expectCode(loadModel(url(), opts({ minRateWindow: 2 ** 31 })), 'INVALID_ARGUMENT');
+    await expectCode(loadModel(url(), opts({ stallTimeout: 2 ** 31 })), 'INVALID_ARGUMENT');
   });
 
   it('NOT_FOUND for a missing URL, without retries', async () => {
