@@ -27,7 +27,10 @@ export {
 } from './integrity.js';
 export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './keys.js';
 export {
+  type ArtifactsError,
   type ArtifactsHandle,
+  type ArtifactsOptions,
+  type ArtifactsState,
   type ArtifactsStatus,
   artifacts,
   defaultCacheDir,

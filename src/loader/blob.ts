@@ -58,6 +58,7 @@ export async function ensureBlob(
   });
   try {
     if (!lock && expected.sha256) return hit(await blobOf(cache, expected.sha256), progress);
+    if (lock) await cache.sweepTempsOf(lockId, expected.sha256, options.staleLockMs);
     // Another process may have finished while we waited for the lock.
     const again = await findWarm(cache, remote, expected, options, warm.meta);
     if (again.blob) return hit(again.blob, progress);
@@ -148,6 +149,8 @@ async function fetchVerified(
         concurrency: options.concurrency,
         retries: options.retries,
         stallTimeout: options.stallTimeout,
+        minRate: options.minRate,
+        minRateWindow: options.minRateWindow,
         signal: options.signal,
         progress,
       });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
 import { digestFile } from '../integrity.js';
 
@@ -88,9 +88,23 @@ export class BlobCache {
     await Promise.all(['tmp', 'locks', 'refs'].map((d) => mkdir(join(this.dir, d), { recursive: true })));
     if (swept.has(this.dir)) return;
     swept.add(this.dir);
-    await sweepTemps(join(this.dir, 'tmp'), staleMs);
-    await sweepTemps(join(this.dir, 'refs'), staleMs);
+    await sweepTemps(join(this.dir, 'tmp'), '', staleMs);
+    await sweepTemps(join(this.dir, 'refs'), '', staleMs);
     await sweepOldPartials(join(this.dir, 'tmp'));
+  }
+
+  /**
+   * Removes the temp files of blob `id` that a writer killed mid-write left
+   * (the age sweep of init() spares them while they are young). Call it
+   * holding the blob's lock: only the holder writes the part record and the
+   * ref of `id`, so any temp of theirs is a dead writer's. A blob's sidecar
+   * is also rewritten by warm checks outside the lock, so its temps go only
+   * once older than `staleMs`.
+   */
+  async sweepTempsOf(id: string, sha256: string | undefined, staleMs: number): Promise<void> {
+    await sweepTemps(join(this.dir, 'tmp'), `${id}.part`, 0);
+    await sweepTemps(join(this.dir, 'refs'), `${id}.json`, 0);
+    if (sha256) await sweepTemps(dirname(this.blobPath(sha256)), `${sha256}.json`, staleMs);
   }
 
   /**
@@ -242,15 +256,15 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await writeFileAtomic(path, JSON.stringify(value), TEMP_MARKER);
 }
 
-/** Removes unique temp files older than `staleMs` (a live writer's temp is younger). */
-async function sweepTemps(dir: string, staleMs: number): Promise<void> {
+/** Removes the unique temp files in `dir` named `prefix…`, those older than `minAgeMs` (a live writer's temp is younger). */
+async function sweepTemps(dir: string, prefix: string, minAgeMs: number): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const now = Date.now();
   for (const name of names) {
-    if (!name.includes(TEMP_MARKER)) continue;
+    if (!name.startsWith(prefix) || !name.includes(TEMP_MARKER)) continue;
     const path = join(dir, name);
-    const st = await stat(path).catch(() => undefined);
-    if (st && now - st.mtimeMs > staleMs) await unlink(path).catch(() => undefined);
+    const st = minAgeMs > 0 ? await stat(path).catch(() => undefined) : undefined;
+    if (minAgeMs === 0 || (st && now - st.mtimeMs > minAgeMs)) await unlink(path).catch(() => undefined);
   }
 }
 

@@ -9,6 +9,7 @@ import { readJson, writeJsonAtomic } from './cache.js';
 import { diskError } from './disk.js';
 import { OrderedHasher } from './ordered-hasher.js';
 import type { FileProgress } from './progress.js';
+import { RateFloor } from './rate-floor.js';
 import { ObjectChangedError, RangeIgnoredError, type Remote, type RemoteMeta } from './remote.js';
 import { backoffDelay, isRetryable, sleep } from './retry.js';
 
@@ -21,6 +22,9 @@ export interface DownloadPlan {
   concurrency: number;
   retries: number;
   stallTimeout: number;
+  /** Bytes per second a download must average over each minRateWindow ms (0: no floor). */
+  minRate: number;
+  minRateWindow: number;
   signal?: AbortSignal;
   progress: FileProgress;
 }
@@ -53,6 +57,18 @@ export interface Downloaded extends Digest {
 }
 
 export async function download(plan: DownloadPlan): Promise<Downloaded> {
+  const floor = new RateFloor(plan.progress, plan.minRate, plan.minRateWindow);
+  const signal = plan.signal ? AbortSignal.any([plan.signal, floor.signal]) : floor.signal;
+  try {
+    return await fetchObject({ ...plan, signal });
+  } catch (err) {
+    throw floor.error ?? err;
+  } finally {
+    floor.stop();
+  }
+}
+
+async function fetchObject(plan: DownloadPlan): Promise<Downloaded> {
   if (plan.meta.size === 0) return emptyFile(plan);
   if (!plan.meta.acceptsRanges) return singleStream(plan);
   try {

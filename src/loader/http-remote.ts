@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { PassThrough, type Readable } from 'node:stream';
 import { isStowageError, StowageError } from '../errors.js';
 import {
   isStrongEtag,
@@ -100,9 +101,40 @@ export class HttpRemote implements Remote {
         res.destroy();
         throw new ObjectChangedError(this.label, `size ${pin.size} became ${served.total}`);
       }
-      return { body: res, range: { start: served.start, end: served.end } };
+      return { body: this.bodyOf(res, signal), range: { start: served.start, end: served.end } };
     }
-    return { body: res };
+    return { body: this.bodyOf(res, signal) };
+  }
+
+  /**
+   * The response body, failing with a StowageError like the request does:
+   * a connection dropped mid-body otherwise surfaces as Node's bare
+   * Error('aborted'). Destroying the body destroys the response.
+   */
+  private bodyOf(res: http.IncomingMessage, signal: AbortSignal | undefined): Readable {
+    const body = new PassThrough();
+    res.on('error', (err) =>
+      body.destroy(this.connectionError(err, signal, 'the connection dropped mid-body')),
+    );
+    body.on('close', () => res.destroy());
+    return res.pipe(body);
+  }
+
+  /** A failed connection, as a StowageError: retryable, unless the caller aborted. */
+  private connectionError(err: unknown, signal: AbortSignal | undefined, what: string): StowageError {
+    if (isStowageError(err)) return err;
+    if (signal?.aborted) {
+      return new StowageError('ABORTED', `${this.label}: download aborted`, { cause: signal.reason });
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    return new StowageError(
+      'UNAVAILABLE',
+      `${this.label}: ${what} (${(err as Error).message}${code ? `, ${code}` : ''})`,
+      {
+        cause: err,
+        retryable: true,
+      },
+    );
   }
 
   private metaOf(res: http.IncomingMessage): RemoteMeta {
@@ -193,16 +225,7 @@ export class HttpRemote implements Remote {
         },
       );
       req.setTimeout(this.options.stallTimeout, () => req.destroy(this.stalled()));
-      req.on('error', (err) =>
-        reject(
-          signal?.aborted
-            ? new StowageError('ABORTED', `${this.label}: download aborted`, { cause: signal.reason })
-            : new StowageError('UNAVAILABLE', `${this.label}: ${(err as Error).message}`, {
-                cause: err,
-                retryable: true,
-              }),
-        ),
-      );
+      req.on('error', (err) => reject(this.connectionError(err, signal, 'the request failed')));
       req.end();
     });
   }

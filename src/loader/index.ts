@@ -1,4 +1,11 @@
-export { type ArtifactsHandle, type ArtifactsState, type ArtifactsStatus, artifacts } from './background.js';
+export {
+  type ArtifactsError,
+  type ArtifactsHandle,
+  type ArtifactsOptions,
+  type ArtifactsState,
+  type ArtifactsStatus,
+  artifacts,
+} from './background.js';
 export { defaultCacheDir } from './cache.js';
 export { type LoadArtifactsOptions, loadArtifacts, type RestoredFile } from './load-artifacts.js';
 export { type LoadModelOptions, loadModel } from './load-model.js';

@@ -16,6 +16,7 @@ import { redactUrl } from '../redact.js';
 import type { Storage } from '../types.js';
 import { enforceCacheCap, ensureBlob } from './blob.js';
 import { BlobCache } from './cache.js';
+import { loaderError } from './failure.js';
 import { type LoaderOptions, type ResolvedLoaderOptions, resolveLoaderOptions } from './options.js';
 import { placeBlob, sameFile } from './place.js';
 import { FileProgress } from './progress.js';
@@ -53,6 +54,15 @@ export async function loadArtifacts(options: LoadArtifactsOptions = {}): Promise
 
 /** loadArtifacts with a hook that receives each file's progress tracker (for background mode). */
 export async function runArtifacts(
+  options: LoadArtifactsOptions,
+  track: (progress: FileProgress[]) => void,
+): Promise<RestoredFile[]> {
+  return restoreAll(options, track).catch((err) => {
+    throw loaderError(err, 'loadArtifacts');
+  });
+}
+
+async function restoreAll(
   options: LoadArtifactsOptions,
   track: (progress: FileProgress[]) => void,
 ): Promise<RestoredFile[]> {
@@ -103,8 +113,9 @@ export async function runArtifacts(
       const progress = trackers[i] as FileProgress;
       try {
         results[i] = await restoreOne(entry, root, run, progress, getStorage);
-      } catch (err) {
-        progress.error = (err as Error).message;
+      } catch (caught) {
+        const err = loaderError(caught, entry.path);
+        progress.error = err.message;
         progress.setState('failed');
         // Offline, list everything the cache lacks in one error rather than the first.
         if (resolved.offline && isStowageError(err, 'NOT_FOUND')) missing.push(i);

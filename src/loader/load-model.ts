@@ -1,5 +1,6 @@
 import { StowageError } from '../errors.js';
 import { enforceCacheCap, ensureBlob } from './blob.js';
+import { loaderError } from './failure.js';
 import { checkExpected, type LoaderOptions, resolveLoaderOptions } from './options.js';
 import { FileProgress } from './progress.js';
 import { type ModelSource, resolveSource } from './source.js';
@@ -19,20 +20,24 @@ export interface LoadModelOptions extends LoaderOptions {
  * read it, do not modify it.
  */
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<string> {
-  const resolved = resolveLoaderOptions(options);
-  const expected = checkExpected(options.sha256, options.size);
-  if (options.name !== undefined && typeof options.name !== 'string') {
-    throw new StowageError('INVALID_ARGUMENT', 'options.name must be a string');
-  }
-  const remote = await resolveSource(source, resolved);
-  const progress = new FileProgress(options.name ?? remote.label, resolved);
+  let progress: FileProgress | undefined;
   try {
+    const resolved = resolveLoaderOptions(options);
+    const expected = checkExpected(options.sha256, options.size);
+    if (options.name !== undefined && typeof options.name !== 'string') {
+      throw new StowageError('INVALID_ARGUMENT', 'options.name must be a string');
+    }
+    const remote = await resolveSource(source, resolved);
+    progress = new FileProgress(options.name ?? remote.label, resolved);
     const blob = await ensureBlob(remote, expected, resolved, progress);
     if (blob.downloaded) await enforceCacheCap(resolved, [blob.sha256]);
     return blob.path;
   } catch (err) {
-    progress.error = (err as Error).message;
-    progress.setState('failed');
-    throw err;
+    const failure = loaderError(err, progress?.name ?? 'loadModel');
+    if (progress) {
+      progress.error = failure.message;
+      progress.setState('failed');
+    }
+    throw failure;
   }
 }

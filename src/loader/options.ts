@@ -23,6 +23,14 @@ export interface LoaderOptions {
   progressInterval?: number;
   /** Milliseconds without a byte before a connection is dropped and retried (default 30000). */
   stallTimeout?: number;
+  /**
+   * Bytes per second a download must average over each minRateWindow (default 131072, 128 KiB/s;
+   * 0 = no floor). Below it the file fails with UNAVAILABLE: a source that cuts or stalls every
+   * response a little further on would otherwise keep the retries going for hours.
+   */
+  minRate?: number;
+  /** The window minRate is measured over, in ms (default 60000). */
+  minRateWindow?: number;
   /** A lock whose heartbeat is older than this many ms belongs to a dead loader (default 20000). */
   staleLockMs?: number;
   /** How long to wait for another process loading the same blob, in ms (default 600000). */
@@ -46,6 +54,8 @@ export interface ResolvedLoaderOptions {
   onProgress: ((status: FileStatus) => void) | undefined;
   progressInterval: number;
   stallTimeout: number;
+  minRate: number;
+  minRateWindow: number;
   staleLockMs: number;
   lockTimeout: number;
   reserveBytes: number;
@@ -57,6 +67,18 @@ function positive(value: unknown, what: string, fallback: number): number {
   const n = checkNonNegativeInt(value, what);
   if (n === 0) throw invalidArg(`${what} must be at least 1`);
   return n ?? fallback;
+}
+
+/** Node's timers take at most this many ms; a longer one fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration in ms that drives a timer: `min` or more, and no longer than a timer can wait. */
+export function timerMs(value: unknown, what: string, fallback: number, min = 1): number {
+  const n = checkNonNegativeInt(value, what) ?? fallback;
+  if (n < min || n > MAX_TIMER_MS) {
+    throw invalidArg(`${what} must be between ${min} and ${MAX_TIMER_MS} ms, got ${String(value)}`);
+  }
+  return n;
 }
 
 export function resolveLoaderOptions(
@@ -89,7 +111,9 @@ export function resolveLoaderOptions(
     offline: o.offline ?? (env.STOWAGE_OFFLINE === '1' || env.STOWAGE_OFFLINE === 'true'),
     onProgress: o.onProgress,
     progressInterval: checkNonNegativeInt(o.progressInterval, 'options.progressInterval') ?? 5_000,
-    stallTimeout: positive(o.stallTimeout, 'options.stallTimeout', 30_000),
+    stallTimeout: timerMs(o.stallTimeout, 'options.stallTimeout', 30_000),
+    minRate: checkNonNegativeInt(o.minRate, 'options.minRate') ?? 128 * 1024,
+    minRateWindow: timerMs(o.minRateWindow, 'options.minRateWindow', 60_000),
     staleLockMs: positive(o.staleLockMs, 'options.staleLockMs', 20_000),
     lockTimeout: checkNonNegativeInt(o.lockTimeout, 'options.lockTimeout') ?? 600_000,
     reserveBytes: checkNonNegativeInt(o.reserveBytes, 'options.reserveBytes') ?? 0,

@@ -94,11 +94,15 @@ class InThreadHasher implements RangeHasher {
   }
 }
 
-/** Plain CommonJS run by the worker: reads ranges with readSync and hashes them, in message order. */
+/**
+ * The worker's code: reads ranges with readSync and hashes them, in message order.
+ * An ES module loaded from a data: URL, so it runs the same whatever the parent's
+ * module type or flags (eval code inherits --input-type, and require is not in ESM).
+ */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { openSync, readSync, closeSync } = require('node:fs');
-const { createHash } = require('node:crypto');
+import { parentPort, workerData } from 'node:worker_threads';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 const fd = openSync(workerData.path, 'r');
 const hash = createHash('sha256');
 const buf = Buffer.allocUnsafe(${CHUNK});
@@ -124,12 +128,14 @@ parentPort.on('message', (m) => {
 });
 `;
 
+const WORKER_URL = new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`);
+
 class WorkerHasher implements RangeHasher {
   private readonly worker: Worker;
   private readonly result: Promise<string>;
 
   constructor(path: string) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path } });
+    this.worker = new Worker(WORKER_URL, { workerData: { path } });
     this.result = new Promise<string>((resolve, reject) => {
       this.worker.on('message', (m: { type: string; sha256?: string; message?: string }) => {
         if (m.type === 'digest') resolve(m.sha256 as string);

@@ -12,7 +12,7 @@ export interface FileStatus {
   bytes: number;
   /** Object size, once known. */
   total: number | undefined;
-  /** Bytes per second over this download (resumed bytes excluded). */
+  /** Bytes per second over this download (resumed bytes excluded); fixed once the file is ready or failed. */
   rate: number;
   /** Seconds left at the current rate, when it can be estimated. */
   eta: number | undefined;
@@ -39,6 +39,8 @@ export class FileProgress {
   error: string | undefined;
   private sessionBytes = 0;
   private startedAt = 0;
+  /** When the file finished (ready or failed): its rate stops there instead of decaying. */
+  private stoppedAt = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -70,8 +72,13 @@ export class FileProgress {
     this.bytes = Math.max(0, this.bytes - bytes);
   }
 
+  /** Bytes that arrived in this run, none taken back: what the rate floor counts. */
+  get received(): number {
+    return this.sessionBytes;
+  }
+
   rate(): number {
-    const seconds = this.startedAt ? (Date.now() - this.startedAt) / 1000 : 0;
+    const seconds = this.startedAt ? ((this.stoppedAt || Date.now()) - this.startedAt) / 1000 : 0;
     return seconds > 0 ? this.sessionBytes / seconds : 0;
   }
 
@@ -113,6 +120,7 @@ export class FileProgress {
   }
 
   private stop(): void {
+    this.stoppedAt ||= Date.now();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }

@@ -27,10 +27,18 @@ export type ReadinessMiddleware = (
   next: (err?: unknown) => void,
 ) => void;
 
+/** The body's headline per state; a final failure's own message (status().error) replaces it. */
+const HEADLINE: Record<string, string> = {
+  retrying: 'loading artifacts failed; retrying',
+  failed: 'loading artifacts failed',
+};
+
 /**
  * Readiness gate for Express (4 or 5) or plain node:http handlers: answers
- * 503 with Retry-After and the JSON status until the handle is ready, then
- * passes every request through. After a failure it keeps answering 503.
+ * 503 with Retry-After and the JSON status (state, attempt, nextRetryAt,
+ * lastError, files) until the handle is ready, then passes every request
+ * through. While a failed load is retried it says so; after a final
+ * failure it keeps answering 503.
  */
 export function readiness(handle: ReadinessSource, options: ReadinessOptions = {}): ReadinessMiddleware {
   const retryAfter = Math.max(1, Math.round(options.retryAfter ?? 5));
@@ -39,7 +47,9 @@ export function readiness(handle: ReadinessSource, options: ReadinessOptions = {
       next();
       return;
     }
-    const body = JSON.stringify({ error: 'artifacts are still loading', ...handle.status() });
+    const status = handle.status() as { state?: unknown };
+    const headline = HEADLINE[String(status.state)] ?? 'artifacts are still loading';
+    const body = JSON.stringify({ error: headline, ...status });
     res.statusCode = 503;
     res.setHeader('Retry-After', retryAfter);
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

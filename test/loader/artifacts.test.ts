@@ -314,6 +314,15 @@ describe('artifacts() background mode and the readiness middleware', () => {
     }
   });
 
+  it('a finished file keeps the rate it was downloaded at (status() read later reports the same)', async () => {
+    const handle = artifacts(base());
+    await handle.ready;
+    const done = handle.status().files;
+    expect(done.every((f) => f.state === 'ready' && f.rate > 0)).toBe(true);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handle.status().files.map((f) => f.rate)).toEqual(done.map((f) => f.rate));
+  });
+
   it('the standalone readiness() works with plain node:http and keeps 503 after a failure', async () => {
     const handle = artifacts({
       ...base(),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -136,6 +137,32 @@ describe('loadModel from an http(s) URL', () => {
     expect((await readFile(path)).equals(model.data)).toBe(true);
     // Resumed parts continue where they broke: far less than a second full copy.
     expect(proxy.stats.bytes).toBeLessThan(SIZE * 1.5);
+  });
+
+  it('connections dropped mid-body until retries run out: UNAVAILABLE, retryable, the cause kept', async () => {
+    proxy.rules.fault = (n) => (n === 1 ? undefined : { resetAfter: 100_000 });
+    const err = await expectCode(loadModel(url(), opts({ sha256: model.sha256, retries: 0 })), 'UNAVAILABLE');
+    expect(err.retryable).toBe(true);
+    expect(err.message).toContain('/model.bin');
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+  });
+
+  it('a server that stalls every response a little further on: minRate fails the file, naming it and the bound', async () => {
+    // Each response brings 2,000 bytes and goes silent: progress every time, so the retries never run out.
+    proxy.rules.fault = (n) => (n === 1 ? undefined : { stallAfter: 2_000 });
+    const err = await expectCode(
+      loadModel(
+        url(),
+        opts({ sha256: model.sha256, stallTimeout: 100, minRate: 256 * 1024, minRateWindow: 1_000 }),
+      ),
+      'UNAVAILABLE',
+    );
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/\/model\.bin: only .* arrived in the last 1 s, below minRate 256\.0 KB\/s/);
+    // Far from done, in many small responses.
+    expect(proxy.stats.bytes).toBeLessThan(SIZE / 4);
+    expect(proxy.stats.requests).toBeGreaterThan(4);
+    expect(proxy.stats.bytes).toBeLessThanOrEqual(1 + (proxy.stats.requests - 1) * 2_000);
   });
 
   it('answers 500 and 503 a few times: retried with backoff', async () => {
@@ -355,12 +382,37 @@ describe('loadModel from an http(s) URL', () => {
     expect((await readdir(tmp)).sort()).toEqual(['y.json.stowage-tmp-5678']);
   });
 
+  it("the lock holder removes its blob's temp files left by a killed writer, however young; others stay", async () => {
+    const tmp = join(cacheDir, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    // What kill -9 during the part record's atomic write leaves (temp name as in writeFileAtomic).
+    const crashed = join(tmp, `${model.sha256}.part.json.stowage-tmp-${randomUUID()}`);
+    const othersTemp = `${'f'.repeat(64)}.part.json.stowage-tmp-${randomUUID()}`;
+    await writeFile(crashed, '{"v":1,"size":');
+    await writeFile(join(tmp, othersTemp), '{"v":1,"size":');
+    // The blob's sidecar is also rewritten outside the lock: only an old temp of it is a dead writer's.
+    const shard = join(cacheDir, 'blobs', 'sha256', model.sha256.slice(0, 2));
+    await mkdir(shard, { recursive: true });
+    const sidecarTemp = join(shard, `${model.sha256}.json.stowage-tmp-${randomUUID()}`);
+    await writeFile(sidecarTemp, '{"v":1');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(sidecarTemp, old, old);
+    const path = await loadModel(url(), opts({ sha256: model.sha256 }));
+    expect((await readFile(path)).equals(model.data)).toBe(true);
+    expect(await readdir(tmp)).toEqual([othersTemp]);
+    expect((await readdir(shard)).sort()).toEqual([model.sha256, `${model.sha256}.json`]);
+  });
+
   it('rejects bad arguments with INVALID_ARGUMENT naming the option', async () => {
     await expectCode(loadModel(url(), opts({ sha256: 'nope' })), 'INVALID_ARGUMENT');
     await expectCode(loadModel(url(), opts({ verify: 'sometimes' })), 'INVALID_ARGUMENT');
     await expectCode(loadModel(42 as never, opts()), 'INVALID_ARGUMENT');
     await expectCode(loadModel('ftp://x/y', opts()), 'INVALID_ARGUMENT');
     await expectCode(loadModel(url(), opts({ concurrency: 0 })), 'INVALID_ARGUMENT');
+    await expectCode(loadModel(url(), opts({ minRate: -1 })), 'INVALID_ARGUMENT');
+    // Longer than a timer can wait (it would fire at once).
+    await expectCode(loadModel(url(), opts({ minRateWindow: 2 ** 31 })), 'INVALID_ARGUMENT');
+    await expectCode(loadModel(url(), opts({ stallTimeout: 2 ** 31 })), 'INVALID_ARGUMENT');
   });
 
   it('NOT_FOUND for a missing URL, without retries', async () => {

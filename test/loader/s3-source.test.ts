@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
+import { StowageError } from '../../src/errors.js';
 import { loadModel } from '../../src/loader/index.js';
+import { expectCode } from '../helpers/streams.js';
+import { startFaultProxy } from '../servers/fault-proxy.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { blob, captureLogs, removeDir, tempDir } from './fixtures.js';
 
@@ -64,5 +67,33 @@ describe('loadModel from the S3 test server', () => {
     const text = logs.lines.join('\n');
     expect(text).toContain(`s3://${s3.bucket}/models/x.bin`);
     expect(text).not.toContain(s3.secretAccessKey);
+  });
+
+  it('S3 connections dropped mid-body until retries run out: UNAVAILABLE, retryable, the cause kept', async () => {
+    const proxy = await startFaultProxy(s3.endpoint, { fault: () => ({ resetAfter: 100_000 }) });
+    try {
+      const flaky = new S3Storage({
+        bucket: s3.bucket,
+        endpoint: proxy.url,
+        region: s3.region,
+        forcePathStyle: true,
+        maxRetries: 0,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      });
+      const err = await expectCode(
+        loadModel(
+          { storage: flaky, key: 'models/x.bin' },
+          { ...opts, cacheDir, sha256: model.sha256, retries: 0 },
+        ),
+        'UNAVAILABLE',
+      );
+      expect(err.retryable).toBe(true);
+      expect(err.message).toContain('models/x.bin');
+      expect(err.cause).toBeInstanceOf(Error);
+      expect(err.cause).not.toBeInstanceOf(StowageError);
+      expect(proxy.stats.bytes).toBeLessThan(SIZE);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
