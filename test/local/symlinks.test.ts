@@ -78,6 +78,14 @@ describe('LocalStorage and symbolic links', () => {
     }
   });
 
+  it('takes a root that is itself a link (e.g. to another disk)', async () => {
+    await symlink(root, join(dir, 'root-link'));
+    const viaLink = new LocalStorage({ root: join(dir, 'root-link') });
+    expect(await listed(viaLink)).toEqual(['b.txt', 'real/a.txt']);
+    await viaLink.put('real/c.txt', 'c');
+    expect(await readFile(join(root, 'real', 'c.txt'), 'utf8')).toBe('c');
+  });
+
   it('reads the real files as usual', async () => {
     expect((await collect((await storage.get('real/a.txt')).body)).toString()).toBe('real a');
     expect((await storage.head('b.txt')).size).toBe(6);
