@@ -208,9 +208,7 @@ describe.skipIf(!haveChromium)('examples/uploads in headless Chromium, on the lo
         buffer: pngBytes(24, 24, 7),
       });
       await page.click('#upload-form button[type=submit]');
-      await page.waitForFunction((n) => document.querySelectorAll('figure').length > n, before, {
-        timeout: 30_000,
-      });
+      await expect.poll(() => page.locator('figure').count(), { timeout: 30_000 }).toBeGreaterThan(before);
       expect(await page.locator('#upload-status').textContent()).toBe('');
     } finally {
       await page.close();
