@@ -280,7 +280,7 @@ export class LocalStorage implements Storage {
     if (this.baseUrl === undefined) {
       throw new StowageError(
         'NOT_SUPPORTED',
-        'LocalStorage has no baseUrl: pass { baseUrl: "/files" } where serve() is mounted',
+        'LocalStorage has no baseUrl, so url() cannot tell where its files are served: pass { baseUrl: "/files" } where serve() is mounted, or configure a storage URL such as file:./uploads?baseUrl=/files',
         { key: valid },
       );
     }
