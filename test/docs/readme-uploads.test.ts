@@ -63,3 +63,12 @@ describe('README: Uploads — upload() and directUpload()', () => {
     expect(anonymous.status).toBe(403);
   });
 });
+
+describe('README: Local disk — stowage/local', () => {
+  it('type-checks under the strict tsconfig, as written', () => {
+    const blocks = codeBlocks(readmeSection('Local disk — '), ['ts']);
+    expect(blocks).toHaveLength(1);
+    const file = join(REPO, 'test', 'docs', 'readme-local.snippet.ts');
+    expect(typeErrors(fromSources(blocks[0]!, file), file)).toEqual([]);
+  });
+});
