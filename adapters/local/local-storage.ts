@@ -227,7 +227,7 @@ export class LocalStorage implements Storage {
     const dataPath = join(dir, segments.at(-1)!);
     try {
       const st = await lstat(dataPath);
-      if (st.isDirectory()) return; // A prefix of other keys, not an object.
+      if (!st.isFile()) return; // A prefix of other keys, or a link: not an object.
       await this.commits.run(dataPath, async () => {
         await unlink(dataPath);
         await removeSidecar(dataPath);
@@ -244,7 +244,7 @@ export class LocalStorage implements Storage {
     const startAfter = opts?.startAfter;
     if (startAfter !== undefined && typeof startAfter !== 'string')
       throw invalidArg('options.startAfter must be a string');
-    // The walk hands over each key's real, checked directory: no realpath per key.
+    // The walk hands over each key's checked directory: no check per key.
     for await (const { key, dir, name } of walkKeys(this.safe, validPrefix, startAfter)) {
       throwIfAborted(opts?.signal);
       try {
@@ -280,7 +280,7 @@ export class LocalStorage implements Storage {
     if (this.baseUrl === undefined) {
       throw new StowageError(
         'NOT_SUPPORTED',
-        'LocalStorage has no baseUrl: pass { baseUrl: "/files" } where serve() is mounted',
+        'LocalStorage has no baseUrl, so url() cannot tell where its files are served: pass { baseUrl: "/files" } where serve() is mounted, or configure a storage URL such as file:./uploads?baseUrl=/files',
         { key: valid },
       );
     }

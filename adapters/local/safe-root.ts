@@ -1,5 +1,5 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { StowageError } from '../../src/errors.js';
 import { validateKey } from '../../src/keys.js';
 
@@ -11,7 +11,8 @@ const MAX_SEGMENT_BYTES = 230;
 /**
  * Maps keys to paths under one root and guarantees that nothing outside
  * the root is read or written: no ".." (the validator), no reserved names,
- * and no symlinked directory on the way (checked segment by segment).
+ * and no symbolic link followed, even one that stays inside the root
+ * (checked segment by segment). The root itself may be a link.
  */
 export class SafeRoot {
   private realRoot: Promise<string> | undefined;
@@ -46,27 +47,17 @@ export class SafeRoot {
   }
 
   /**
-   * Resolves the directory holding a key for reading: its real path must be
-   * the root or inside it. Returns undefined when it does not exist or escapes.
+   * The directory holding a key, for reading: every segment on the way must be a real directory
+   * (lstat, not stat). Undefined when one is missing, a file, or a symbolic link, wherever it
+   * points: links are never followed.
    */
   async dirForRead(segments: string[]): Promise<string | undefined> {
-    const root = await this.real();
-    return this.realDirInside(join(root, ...segments.slice(0, -1)));
-  }
-
-  /**
-   * The real path of `dir` when it exists and is the root or inside it;
-   * undefined when it is gone or a symlink on the way leads out of the root.
-   */
-  async realDirInside(dir: string): Promise<string | undefined> {
-    const root = await this.real();
-    let real: string;
-    try {
-      real = await realpath(dir);
-    } catch {
-      return undefined;
+    let dir = await this.real();
+    for (const segment of segments.slice(0, -1)) {
+      dir = join(dir, segment);
+      if (!(await isRealDirectory(dir))) return undefined;
     }
-    return real === root || real.startsWith(root + sep) ? real : undefined;
+    return dir;
   }
 
   /**
@@ -104,4 +95,10 @@ export class SafeRoot {
     }
     return dir;
   }
+}
+
+/** A directory itself, not a symbolic link to one (nor a file, nor nothing). */
+export async function isRealDirectory(path: string): Promise<boolean> {
+  const stat = await lstat(path).catch(() => undefined);
+  return stat?.isDirectory() === true;
 }

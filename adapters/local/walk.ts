@@ -1,12 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareKeys } from '../../src/ordering.js';
-import { RESERVED_PREFIX, type SafeRoot } from './safe-root.js';
+import { isRealDirectory, RESERVED_PREFIX, type SafeRoot } from './safe-root.js';
 
-/** A key found by the walk, with the real path of the directory holding it. */
+/** A key found by the walk, with the path of the directory holding it. */
 export interface WalkedKey {
   key: string;
-  /** Real path of the key's directory, checked to be inside the root. */
+  /** The key's directory: under the root through real directories only. */
   dir: string;
   /** The file's name inside `dir` (the key's last segment). */
   name: string;
@@ -17,19 +17,18 @@ export interface WalkedKey {
  * full key, restricted to `prefix` and to keys after `startAfter`. A
  * directory sorts as its name plus "/", which makes a depth-first walk come
  * out in the same order S3 lists in. Symlinks and reserved names are skipped.
- * Each directory's real path is resolved once, on the way in, so callers can
- * read the files without resolving it again per key.
+ * Each directory is checked once, on the way in, so callers can read the
+ * files without checking the path again per key.
  */
 export async function* walkKeys(
   safe: SafeRoot,
   prefix: string,
   startAfter: string | undefined,
 ): AsyncGenerator<WalkedKey> {
-  yield* walkDir(safe, await safe.real(), '', prefix, startAfter);
+  yield* walkDir(await safe.real(), '', prefix, startAfter);
 }
 
 async function* walkDir(
-  safe: SafeRoot,
   dir: string,
   dirKey: string,
   prefix: string,
@@ -59,9 +58,9 @@ async function* walkDir(
       const allBefore =
         startAfter !== undefined && compareKeys(subtree, startAfter) < 0 && !startAfter.startsWith(subtree);
       if (overlapsPrefix && !allBefore) {
-        // It was a directory when read, but may have been swapped for a symlink since: check it still stays inside.
-        const real = await safe.realDirInside(join(dir, item.name));
-        if (real !== undefined) yield* walkDir(safe, real, subtree, prefix, startAfter);
+        // It was a directory when read, but may have been swapped for a symlink since.
+        const path = join(dir, item.name);
+        if (await isRealDirectory(path)) yield* walkDir(path, subtree, prefix, startAfter);
       }
     } else if (key.startsWith(prefix) && (startAfter === undefined || compareKeys(key, startAfter) > 0)) {
       yield { key, dir, name: item.name };

@@ -10,16 +10,22 @@
  */
 import { readFile } from 'node:fs/promises';
 import express from 'express';
-import { createStorage } from 'stowage';
+import { createStorage, isStowageError } from 'stowage';
 import { directUpload, errorHandler, serve, upload } from 'stowage/express';
 
 const storage = await createStorage();
 const PREFIX = 'gallery';
 const IMAGES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'];
 const page = await readFile(new URL('./public/index.html', import.meta.url), 'utf8');
-const script = await readFile(new URL('./public/direct.js', import.meta.url), 'utf8');
+const scripts = {
+  '/direct.js': await readFile(new URL('./public/direct.js', import.meta.url), 'utf8'),
+  '/upload-form.js': await readFile(new URL('./public/upload-form.js', import.meta.url), 'utf8'),
+};
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+// Why the last form post was refused (?error=, set by the fallback below), shown above the gallery.
+const refusal = (error) =>
+  typeof error === 'string' && error ? `<span class="error">Not uploaded: ${escapeHtml(error)}</span>` : '';
 const fileUrl = (key) => `/files/${key.split('/').map(encodeURIComponent).join('/')}`;
 
 /** The newest images first; list() pages through the store under the hood. */
@@ -32,7 +38,7 @@ async function gallery(limit = 60) {
 
 const app = express();
 
-app.get('/', async (_req, res, next) => {
+app.get('/', async (req, res, next) => {
   try {
     const items = await gallery();
     const figures = items
@@ -45,13 +51,16 @@ app.get('/', async (_req, res, next) => {
       page
         .replace('{{backend}}', escapeHtml(storage.name))
         .replace('{{direct}}', storage.capabilities.presignUpload ? '' : 'hidden')
-        .replace('{{gallery}}', figures || '<p>No images yet: upload one.</p>'),
+        .replace('{{uploadStatus}}', refusal(req.query.error))
+        .replace('{{gallery}}', figures || '<p class="empty">No images yet: upload one.</p>'),
     );
   } catch (err) {
     next(err);
   }
 });
-app.get('/direct.js', (_req, res) => res.type('text/javascript').send(script));
+for (const [path, source] of Object.entries(scripts)) {
+  app.get(path, (_req, res) => res.type('text/javascript').send(source));
+}
 
 // Through the app: streamed to storage, type sniffed from the bytes, size capped.
 app.post(
@@ -62,6 +71,14 @@ app.post(
     else res.status(201).json(req.stowage);
   },
 );
+
+// A form posted without JavaScript would land on a raw JSON error: send the browser back to the page
+// with the reason instead. (With JavaScript, upload-form.js posts with fetch and shows it in place.)
+app.use('/upload', (err, req, res, next) => {
+  if (res.headersSent || req.accepts(['json', 'html']) !== 'html') return next(err);
+  const reason = isStowageError(err) && err.status < 500 ? err.message : 'the upload failed, try again';
+  res.redirect(303, `/?error=${encodeURIComponent(reason)}`);
+});
 
 // Straight to the bucket: the app only signs and confirms, the bytes skip the router's 30 s limit.
 app.use(

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pngBytes } from '../express/upload/fixtures.js';
+import { haveChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 import { sha256 } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { buildLibrary, REPO_ROOT } from './build-lib.js';
@@ -154,6 +156,78 @@ describe('examples/uploads on the local default', () => {
     expect(res.headers.get('location')).toBe('/');
     const text = await postImage(dyno.url, Buffer.from('just text, not an image'), 'notes.png');
     expect(text.status).toBe(415);
+  });
+});
+
+warnIfNoChromium('the uploads example in a browser');
+
+/** STOWAGE_SCREENSHOT_DIR=dir keeps what the browser showed, to look at. */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.STOWAGE_SCREENSHOT_DIR;
+  if (dir) await page.screenshot({ path: join(dir, name), fullPage: true });
+}
+
+describe.skipIf(!haveChromium)('examples/uploads in headless Chromium, on the local default', () => {
+  let dyno: Dyno;
+  let browser: Browser;
+  const notAnImage = {
+    name: 'notes.png',
+    mimeType: 'image/png',
+    buffer: Buffer.from('just text, not an image'),
+  };
+  const reason =
+    /^Not uploaded: file "notes\.png" in field "image" has no recognisable file signature; allowed types: image\/png/;
+
+  beforeAll(async () => {
+    dyno = await start(join(work, 'apps', 'uploads'));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await dyno?.kill();
+  });
+
+  it('explains a refused file in the page, without leaving it', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(dyno.url);
+      await page.setInputFiles('input[name=image]', notAnImage);
+      await page.click('#upload-form button[type=submit]');
+      const status = page.locator('#upload-status .error, #upload-status.error');
+      await status.waitFor({ timeout: 30_000 });
+      expect(await page.locator('#upload-status').textContent()).toMatch(reason);
+      expect(page.url()).toBe(`${dyno.url}/`);
+      expect(await page.locator('h1').textContent()).toBe('Uploads with stowage');
+      await screenshot(page, 'refused-upload.png');
+
+      // An image goes through and shows up in the gallery.
+      const before = await page.locator('figure').count();
+      await page.setInputFiles('input[name=image]', {
+        name: 'cat.png',
+        mimeType: 'image/png',
+        buffer: pngBytes(24, 24, 7),
+      });
+      await page.click('#upload-form button[type=submit]');
+      await expect.poll(() => page.locator('figure').count(), { timeout: 30_000 }).toBeGreaterThan(before);
+      expect(await page.locator('#upload-status').textContent()).toBe('');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('explains a refused file without JavaScript too: the form post comes back to the page', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(dyno.url);
+      await page.setInputFiles('input[name=image]', notAnImage);
+      await Promise.all([page.waitForURL(/\/\?error=/), page.click('#upload-form button[type=submit]')]);
+      expect(await page.locator('#upload-status').textContent()).toMatch(reason);
+      expect(await page.locator('h1').textContent()).toBe('Uploads with stowage');
+      await screenshot(page, 'refused-upload-no-js.png');
+    } finally {
+      await context.close();
+    }
   });
 });
 

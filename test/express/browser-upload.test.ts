@@ -1,19 +1,16 @@
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { PutBucketCorsCommand } from '@aws-sdk/client-s3';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { browserUploadApp } from '../../examples/browser-upload/app.js';
+import { haveChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 import { collect, sha256 } from '../helpers/streams.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { pngBytes } from './upload/fixtures.js';
 import { close, listen } from './upload/harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium)
-  console.warn(`browser upload tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+warnIfNoChromium('browser upload tests');
 
 describe.skipIf(!haveChromium)(
   'the browser-upload example in headless Chromium, against the S3 test server',
@@ -44,18 +41,7 @@ describe.skipIf(!haveChromium)(
         }),
       );
       app = await listen(browserUploadApp(storage));
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

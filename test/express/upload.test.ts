@@ -116,18 +116,32 @@ describe('upload() when the client keeps sending past the limit', () => {
       // A global JSON parser leaves {} (Express 4) or nothing (Express 5) on multipart requests.
       app.use(makeExpress.json());
       app.post('/upload', upload(s), (req, res) => {
-        res.json({ body: req.body, files: uploadResult(req)?.files.length });
+        res.json({ body: req.body, files: uploadResult(req).files.length });
       });
       const res = await supertest(app).post('/upload').field('a', 'b').attach('f', pngBytes(), 'a.png');
       expect(res.body).toEqual({ body: { a: 'b' }, files: 1 });
     }
   });
 
+  it('uploadResult(req) throws INTERNAL, naming the fix, on a route without upload()', async () => {
+    const app = EXPRESS_VERSIONS[0][1]();
+    app.post('/no-upload', (req, res) => {
+      res.json(uploadResult(req).files);
+    });
+    app.use(errorHandler({ log: false }));
+    const res = await supertest(app).post('/no-upload').send('x');
+    expect(res.status).toBe(500);
+    expect(res.body.error).toEqual({
+      code: 'INTERNAL',
+      message: 'uploadResult(req): upload() did not run on this request; mount it before this handler',
+    });
+  });
+
   it('keeps hostile field names ("__proto__", "constructor") as plain fields', async () => {
     const s = new MemoryStorage();
     const app = EXPRESS_VERSIONS[0][1]();
     app.post('/upload', upload(s), (req, res) => {
-      const fields = uploadResult(req)!.fields;
+      const fields = uploadResult(req).fields;
       res.json({
         plainPrototype: Object.getPrototypeOf(fields) === Object.prototype,
         proto: Object.getOwnPropertyDescriptor(fields, '__proto__')?.value,

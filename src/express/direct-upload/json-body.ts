@@ -15,15 +15,9 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   if (!/^application\/json\b/i.test(type)) {
     throw new StowageError('INVALID_ARGUMENT', 'send a JSON body with content-type: application/json');
   }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > limit) throw new StowageError('TOO_LARGE', `JSON body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
+  const text = await readText(req, limit);
   try {
-    return asObject(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    return asObject(JSON.parse(text));
   } catch (err) {
     if (err instanceof StowageError) throw err;
     throw new StowageError('INVALID_ARGUMENT', 'the request body is not valid JSON');
@@ -35,4 +29,45 @@ function asObject(value: unknown): Record<string, unknown> {
     throw new StowageError('INVALID_ARGUMENT', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The body as text, refused past `limit` bytes. On refusal the request is left unread, not
+ * destroyed: the caller drains it (drainRefusedBody) so the client receives the answer.
+ */
+function readText(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const settle = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+    };
+    const onData = (chunk: Buffer): void => {
+      length += chunk.length;
+      chunks.push(chunk);
+      if (length <= limit) return;
+      settle();
+      req.pause();
+      reject(new StowageError('TOO_LARGE', `JSON body is larger than ${limit} bytes`));
+    };
+    const onEnd = (): void => {
+      settle();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onGone = (err?: Error): void => {
+      settle();
+      reject(
+        new StowageError('ABORTED', 'the client closed the connection before its body arrived', {
+          cause: err,
+        }),
+      );
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onGone);
+    req.once('close', onGone);
+  });
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
+import { DEFAULT_DRAIN_LIMIT, drainRefusedBody } from '../refused-body.js';
 import type { Next } from '../upload/upload-request.js';
 import { confirm } from './confirm.js';
 import { readJsonObject } from './json-body.js';
@@ -25,7 +26,11 @@ export function directUpload(storage: Storage, options: DirectUploadOptions): Di
       next();
       return;
     }
-    handle(action, req, res).catch(next);
+    handle(action, req, res).catch((err: unknown) => {
+      // Refused before the body was read (not JSON, too large): the client must still get the answer.
+      drainRefusedBody(req, res, DEFAULT_DRAIN_LIMIT);
+      next(err);
+    });
   };
 
   async function handle(

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../../args.js';
 import type { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
+import { DEFAULT_DRAIN_LIMIT } from '../refused-body.js';
 import { checkPrefix, type KeyFunction } from './naming.js';
 import type { UploadedFile } from './result.js';
 import { checkAllowedTypes } from './sniff.js';
@@ -88,7 +89,7 @@ export function resolveUploadOptions(
     prefix,
     key: o.key,
     stagingPrefix,
-    drainLimit: checkNonNegativeInt(o.drainLimit, 'options.drainLimit') ?? 8 * 1024 * 1024,
+    drainLimit: checkNonNegativeInt(o.drainLimit, 'options.drainLimit') ?? DEFAULT_DRAIN_LIMIT,
     onComplete: o.onComplete,
   };
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { StowageError } from '../../errors.js';
 
 /** One stored file, as upload() reports it. */
 export interface UploadedFile {
@@ -32,7 +33,18 @@ declare global {
   }
 }
 
-/** The result upload() left on a request, or undefined when it did not run. */
-export function uploadResult(req: IncomingMessage): UploadResult | undefined {
-  return (req as IncomingMessage & { stowage?: UploadResult }).stowage;
+/**
+ * The result upload() left on this request, typed for strict TypeScript (where `req.stowage` is
+ * optional, since most routes have no upload). Throws INTERNAL when upload() did not run before
+ * the handler asking: a route wired without it.
+ */
+export function uploadResult(req: IncomingMessage): UploadResult {
+  const result = (req as IncomingMessage & { stowage?: UploadResult }).stowage;
+  if (!result) {
+    throw new StowageError(
+      'INTERNAL',
+      'uploadResult(req): upload() did not run on this request; mount it before this handler',
+    );
+  }
+  return result;
 }

@@ -6,6 +6,7 @@ import { isAbortError, StowageError } from '../../errors.js';
 import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
 import type { StagedDigest, Storage } from '../../types.js';
+import { drainRefusedBody } from '../refused-body.js';
 import { cleanOriginalName, finalKeyFor } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
@@ -426,30 +427,8 @@ export class UploadRequest {
       // Not synchronously: fail() runs inside busboy's own event handlers, which touch state destroy() clears.
       setImmediate(() => busboy.destroy());
     }
-    this.drainRequest();
-  }
-
-  /** Keeps reading (and discarding) what the client still sends, up to drainLimit; then cuts it off. */
-  private drainRequest(): void {
-    if (this.req.complete || this.req.destroyed) return;
-    let drained = 0;
-    this.req.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > this.opts.drainLimit) this.cutOff();
-    });
-    this.req.resume();
-  }
-
-  private cutOff(): void {
-    this.req.pause();
-    const destroy = (): void => {
-      this.req.socket?.destroy();
-    };
-    if (this.res.writableFinished) destroy();
-    else {
-      if (!this.res.headersSent) this.res.setHeader('Connection', 'close');
-      this.res.once('finish', destroy);
-    }
+    // Keeps reading (and discarding) what the client still sends, up to drainLimit, so it gets the answer.
+    drainRefusedBody(this.req, this.res, this.opts.drainLimit);
   }
 
   private async cleanup(): Promise<void> {
