@@ -1,10 +1,12 @@
 import { setLogger } from '../log.js';
 import { redact } from '../redact.js';
+import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { EXIT } from './exit-codes.js';
 import { runCli } from './program.js';
 
-/** Entry of both bins: wires SIGINT to cancellation and the result to the exit code. */
+/** Entry of both bins: wires SIGINT to cancellation, closed pipes to a quiet end and the result to the exit code. */
 export async function main(name: 'stowage' | 'migrate-assets'): Promise<void> {
+  endQuietlyOnClosedPipe();
   // Library log lines go to stderr: stdout carries results (and --json documents) only.
   setLogger({
     info: (m) => process.stderr.write(`${m}\n`),
