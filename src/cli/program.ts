@@ -1,8 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isStowageError } from '../errors.js';
 import { setLogger } from '../log.js';
+import { parseSize } from '../util/bytes.js';
 import { EXIT, type ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
-import { parseSize } from './format.js';
 import type { UploadVerification } from './migrate-assets.js';
 import { type CliIO, processIO, Ui } from './ui.js';
 

@@ -1,5 +1,6 @@
+import { formatBytes } from '../util/bytes.js';
 import type { AnalyzeResult } from './analyze.js';
-import { formatBytes, padStart } from './format.js';
+import { padStart } from './format.js';
 import type { MigrateAssetsResult } from './migrate-assets.js';
 import type { PullResult } from './pull.js';
 import type { Ui } from './ui.js';

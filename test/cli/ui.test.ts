@@ -1,8 +1,8 @@
 import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseSize } from '../../src/cli/format.js';
 import { compileSlugignore, slugignoreLine } from '../../src/cli/slugignore.js';
 import { Ui } from '../../src/cli/ui.js';
+import { formatBytes, parseSize } from '../../src/util/bytes.js';
 
 function fakeIO(tty: boolean, env: NodeJS.ProcessEnv) {
   const out: string[] = [];
