@@ -88,7 +88,13 @@ function defineMigrate(command: Command, run: Runner): Command {
           ...(signal ? { signal } : {}),
         });
         if (ui.json) ui.printJson(result);
-        else renderMigrate(ui, result);
+        else {
+          const { committedAsIs } = await import('./commit-state.js');
+          const committed = result.dryRun
+            ? undefined
+            : await committedAsIs(io.cwd, [result.manifest, '.slugignore']);
+          renderMigrate(ui, result, committed);
+        }
         return EXIT.OK;
       }),
     );
