@@ -11,9 +11,11 @@ let current: Logger = {
   warn: (m) => console.warn(m),
 };
 
-/** Route stowage's log lines elsewhere (pino, winston, or a test spy). */
-export function setLogger(logger: Logger): void {
+/** Route stowage's log lines elsewhere (pino, winston, or a test spy); returns the logger it replaces. */
+export function setLogger(logger: Logger): Logger {
+  const previous = current;
   current = logger;
+  return previous;
 }
 
 export const log = {

@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isStowageError } from '../errors.js';
+import { setLogger } from '../log.js';
+import { parseSize } from '../util/bytes.js';
 import { EXIT, type ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
-import { parseSize } from './format.js';
 import type { UploadVerification } from './migrate-assets.js';
 import { type CliIO, processIO, Ui } from './ui.js';
 
@@ -87,7 +88,13 @@ function defineMigrate(command: Command, run: Runner): Command {
           ...(signal ? { signal } : {}),
         });
         if (ui.json) ui.printJson(result);
-        else renderMigrate(ui, result);
+        else {
+          const { committedAsIs } = await import('./commit-state.js');
+          const committed = result.dryRun
+            ? undefined
+            : await committedAsIs(io.cwd, [result.manifest, '.slugignore']);
+          renderMigrate(ui, result, committed);
+        }
         return EXIT.OK;
       }),
     );
@@ -108,6 +115,8 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
   let code: ExitCode = EXIT.OK;
   const run: Runner = async (opts, body) => {
     const ui = new Ui(io, { json: opts.json === true });
+    // The library's log lines go through the UI, so they stay clear of its progress bar.
+    const previousLogger = setLogger(ui.logger());
     try {
       code = await body(ui, io, options.signal);
     } catch (err) {
@@ -116,6 +125,8 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
       const errorCode = isStowageError(err) ? err.code : err instanceof Error ? err.name : 'ERROR';
       if (ui.json) ui.printJson({ ok: false, error: { code: errorCode, message }, exitCode: code });
       ui.error(isStowageError(err) ? `${message} [${err.code}]` : message);
+    } finally {
+      setLogger(previousLogger);
     }
   };
 

@@ -51,9 +51,11 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
       cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
       parallelFiles: options.concurrency ?? 4,
       offline,
-      progressInterval: 0,
+      // A reporter that shows bytes live (the terminal's bar) replaces the loader's periodic lines.
+      ...(progress.fileBytes ? { progressInterval: 0 } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onProgress: (status) => {
+        if (status.state === 'downloading') progress.fileBytes?.(status.name, status.bytes);
         if (status.state !== 'ready' || announced.has(status.name)) return;
         announced.add(status.name);
         progress.fileDone(status.name, sizes.get(status.name) ?? 0, status.cached ? 'present' : 'restored');

@@ -1,5 +1,6 @@
+import { formatBytes } from '../util/bytes.js';
 import type { AnalyzeResult } from './analyze.js';
-import { formatBytes, padStart } from './format.js';
+import { padStart } from './format.js';
 import type { MigrateAssetsResult } from './migrate-assets.js';
 import type { PullResult } from './pull.js';
 import type { Ui } from './ui.js';
@@ -7,7 +8,11 @@ import type { VerifyResult } from './verify.js';
 
 /** Human-readable reports of each command; `--json` prints the result objects instead. */
 
-export function renderMigrate(ui: Ui, r: MigrateAssetsResult): void {
+/**
+ * `committed`: whether git holds the manifest and .slugignore as written
+ * (undefined: git cannot tell), for the next step to suggest.
+ */
+export function renderMigrate(ui: Ui, r: MigrateAssetsResult, committed?: boolean): void {
   const toUpload = r.files.filter((f) => f.action === 'upload');
   const uploadBytes = toUpload.reduce((sum, f) => sum + f.size, 0);
   if (r.dryRun) ui.line(ui.style('Dry run: nothing is uploaded or written.', 'bold'));
@@ -24,6 +29,14 @@ export function renderMigrate(ui: Ui, r: MigrateAssetsResult): void {
     ui.line(
       `${r.files.length} file(s), ${formatBytes(sum(r.files))}: ${toUpload.length} to upload (${formatBytes(uploadBytes)}), ${r.alreadyStored} already stored.`,
     );
+  } else if (nothingChanged(r)) {
+    // A re-run: the slug saving happened before; say where it stands and what is left.
+    ui.line(
+      `Nothing to upload: ${r.files.length} file(s), ${formatBytes(sum(r.files))}, already in storage; .slugignore keeps them out of the slug.`,
+    );
+    ui.line(`Manifest: ${r.manifest} (${r.files.length + r.absent.length} file(s)).`);
+    nextStep(ui, r, committed);
+    return;
   } else {
     ui.line(
       `Uploaded ${r.uploaded} file(s), ${formatBytes(r.uploadedBytes)}; ${r.alreadyStored} already stored; ${r.hashed} hashed.`,
@@ -40,6 +53,22 @@ export function renderMigrate(ui: Ui, r: MigrateAssetsResult): void {
     }
   }
   ui.line(ui.style(`Slug shrinks by ${formatBytes(r.slugBytesSaved)} (${r.slugBytesSaved} bytes).`, 'green'));
+  if (!r.dryRun) nextStep(ui, r, committed);
+}
+
+function nothingChanged(r: MigrateAssetsResult): boolean {
+  return (
+    r.uploaded === 0 && r.slugBytesSaved === 0 && r.slugignoreAdded.length === 0 && r.untracked.length === 0
+  );
+}
+
+/** A deploy ships only what git holds: say whether the manifest and .slugignore still need a commit. */
+function nextStep(ui: Ui, r: MigrateAssetsResult, committed: boolean | undefined): void {
+  const files = `${r.manifest} and .slugignore`;
+  if (committed === true) ui.line(`${files} are committed: nothing left to do.`);
+  else if (committed === false) {
+    ui.line(`Next: commit ${files} (git add ${r.manifest} .slugignore && git commit), then deploy.`);
+  } else ui.line(`Next: commit ${files} if not yet, then deploy.`);
 }
 
 export function renderAnalyze(ui: Ui, r: AnalyzeResult): void {

@@ -1,9 +1,7 @@
-import type cliProgressModule from 'cli-progress';
+import type { Logger } from '../log.js';
 import { redact } from '../redact.js';
-import { formatBytes } from './format.js';
-import { lazyRequire } from './lazy-require.js';
-import type { ProgressReporter } from './progress.js';
-import { silentProgress } from './progress.js';
+import { BarProgress, LineProgress, type ProgressReporter, silentProgress } from './progress.js';
+import { StatusLine } from './status-line.js';
 
 /** The streams and environment a command runs with; tests pass their own. */
 export interface CliIO {
@@ -35,6 +33,8 @@ export class Ui {
   readonly json: boolean;
   readonly interactive: boolean;
   readonly color: boolean;
+  /** stderr, with the progress bar (if any) kept below whatever else is written there. */
+  private readonly stderrLines: StatusLine;
 
   constructor(
     readonly io: CliIO,
@@ -49,6 +49,7 @@ export class Ui {
       !this.json &&
       io.env.NO_COLOR === undefined &&
       io.env.TERM !== 'dumb';
+    this.stderrLines = new StatusLine(io.stderr);
   }
 
   style(text: string, ...styles: Style[]): string {
@@ -58,16 +59,20 @@ export class Ui {
 
   /** A result line on stdout (suppressed in --json mode: the JSON document is the output). */
   line(text = ''): void {
-    if (!this.json) this.io.stdout.write(`${redact(text)}\n`);
+    if (this.json) return;
+    const write = () => this.io.stdout.write(`${redact(text)}\n`);
+    // stdout on the terminal the bar is on: keep the bar below this line too.
+    if (this.io.stdout.isTTY) this.stderrLines.around(write);
+    else write();
   }
 
   /** A diagnostic on stderr, shown in every mode. */
   warn(text: string): void {
-    this.io.stderr.write(`${redact(text)}\n`);
+    this.stderrLines.write(`${redact(text)}\n`);
   }
 
   error(text: string): void {
-    this.io.stderr.write(`${this.styleErr('error:')} ${redact(text)}\n`);
+    this.stderrLines.write(`${this.styleErr('error:')} ${redact(text)}\n`);
   }
 
   printJson(value: unknown): void {
@@ -80,85 +85,14 @@ export class Ui {
 
   progress(): ProgressReporter {
     if (this.json) return silentProgress;
-    return this.interactive ? new BarProgress(this.io.stderr) : new LineProgress(this.io.stderr);
-  }
-}
-
-/** Above this many files, plain progress prints a line per tenth instead of per file. */
-const PER_FILE_LINES = 100;
-
-/** Plain lines, one per finished file: reads well in CI and `heroku logs`. */
-class LineProgress implements ProgressReporter {
-  private phase = '';
-  private files = 0;
-  private done = 0;
-
-  constructor(private readonly out: OutputStream) {}
-
-  begin(phase: string, total: number, files: number): void {
-    this.phase = phase;
-    this.files = files;
-    this.done = 0;
-    if (files > 0) this.out.write(`${phase}: ${files} file(s), ${formatBytes(total)}\n`);
+    return this.interactive
+      ? new BarProgress(this.stderrLines)
+      : new LineProgress((t) => this.stderrLines.write(t));
   }
 
-  fileDone(path: string, bytes: number, note?: string): void {
-    this.done++;
-    // Every file for small runs; for big ones, a line per tenth keeps logs readable.
-    const step = Math.ceil(this.files / 10);
-    if (this.files > PER_FILE_LINES && this.done % step !== 0 && this.done !== this.files) return;
-    const line = `  [${this.done}/${this.files}] ${note ?? this.phase} ${path} (${formatBytes(bytes)})`;
-    this.out.write(`${redact(line)}\n`);
-  }
-
-  end(): void {}
-}
-
-const cliProgress = lazyRequire<typeof cliProgressModule>('cli-progress');
-
-/** A cli-progress bar over bytes, on stderr so stdout stays clean for results. */
-class BarProgress implements ProgressReporter {
-  private bar: cliProgressModule.SingleBar | undefined;
-  private files = 0;
-  private done = 0;
-
-  constructor(private readonly out: OutputStream) {}
-
-  begin(phase: string, total: number, files: number): void {
-    this.end();
-    if (files === 0) return;
-    this.files = files;
-    this.done = 0;
-    const { SingleBar, Presets } = cliProgress();
-    this.bar = new SingleBar(
-      {
-        format: `${phase.padEnd(10)} {bar} {percentage}% | {files} | {size}`,
-        stream: this.out as NodeJS.WritableStream,
-        hideCursor: true,
-        clearOnComplete: false,
-        barsize: 30,
-      },
-      Presets.shades_classic,
-    );
-    this.bar.start(Math.max(total, 1), 0, { files: `0/${files}`, size: `0 B/${formatBytes(total)}` });
-    this.totalBytes = total;
-  }
-
-  private totalBytes = 0;
-  private bytes = 0;
-
-  fileDone(_path: string, bytes: number): void {
-    this.done++;
-    this.bytes += bytes;
-    this.bar?.increment(bytes, {
-      files: `${this.done}/${this.files}`,
-      size: `${formatBytes(this.bytes)}/${formatBytes(this.totalBytes)}`,
-    });
-  }
-
-  end(): void {
-    this.bar?.stop();
-    this.bar = undefined;
-    this.bytes = 0;
+  /** Where the library's log lines (the loader's, storage warnings) go while a command runs: above any bar. */
+  logger(): Logger {
+    const write = (message: string) => this.stderrLines.write(`${message}\n`);
+    return { info: write, warn: write };
   }
 }

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { StowageError } from '../errors.js';
 import { log } from '../log.js';
+import { formatBytes } from '../util/bytes.js';
 import { BlobCache, markHandedOut } from './cache.js';
 import { checkFreeSpace } from './disk.js';
 import { type Downloaded, discardPartial, download, resumableBytes } from './download.js';
-import { formatBytes } from './format.js';
 import { acquireLock } from './lock.js';
 import type { Expected, ResolvedLoaderOptions } from './options.js';
 import { doneLine, type FileProgress } from './progress.js';

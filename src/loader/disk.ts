@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { StowageError } from '../errors.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../util/bytes.js';
 
 /** A clear error for a full disk, with what to do about it. */
 export function diskError(err: unknown, path: string): unknown {

@@ -1,5 +1,6 @@
 import { log } from '../log.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes } from '../util/bytes.js';
+import { formatDuration } from './format.js';
 
 export type FileState = 'pending' | 'checking' | 'waiting' | 'downloading' | 'verifying' | 'ready' | 'failed';
 
@@ -130,7 +131,7 @@ export class FileProgress {
   }
 }
 
-/** Download summary line, e.g. "models/x.onnx: ready, 400.0 MB in 8.9 s (45.0 MB/s), sha256 verified". */
+/** Download summary line, e.g. "models/x.onnx: ready, 400 MB in 8.9 s (45.0 MB/s), sha256 verified". */
 export function doneLine(progress: FileProgress, seconds: number, verified: boolean): string {
   const size = formatBytes(progress.total ?? progress.bytes);
   const rate = formatBytes(progress.rate());

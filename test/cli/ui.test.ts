@@ -1,8 +1,8 @@
 import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseSize } from '../../src/cli/format.js';
 import { compileSlugignore, slugignoreLine } from '../../src/cli/slugignore.js';
 import { Ui } from '../../src/cli/ui.js';
+import { formatBytes, parseSize } from '../../src/util/bytes.js';
 
 function fakeIO(tty: boolean, env: NodeJS.ProcessEnv) {
   const out: string[] = [];
@@ -55,6 +55,30 @@ describe('CLI output policy', () => {
     j.line('hidden');
     j.progress().begin('x', 1, 1);
     expect(json.out.concat(json.err)).toEqual([]);
+  });
+
+  it('on a TTY, log lines and results go above the bar, which follows bytes in flight', () => {
+    const tty = fakeIO(true, {});
+    const ui = new Ui(tty.io);
+    const bar = ui.progress();
+    bar.begin('pulling', 1000, 2);
+    bar.fileBytes?.('a.bin', 250);
+    const erase = '\r\u001b[2K';
+    expect(tty.err.at(-1)).toBe(
+      `${erase}pulling    ${'█'.repeat(8)}${'░'.repeat(22)} 25% | 0/2 | 250 B/1.0 kB`,
+    );
+    ui.logger().info('[stowage] a.bin: downloading');
+    // Erase the bar, write the line, draw the bar again below it.
+    expect(tty.err.slice(-3)).toEqual([erase, '[stowage] a.bin: downloading\n', tty.err.at(-1)]);
+    expect(tty.err.at(-1)).toContain('25%');
+    ui.line('a result');
+    expect(tty.out).toEqual(['a result\n']);
+    expect(tty.err.at(-1)).toContain('25%');
+    bar.fileDone('a.bin', 500);
+    bar.fileDone('b.bin', 500);
+    bar.end();
+    // The finished bar stays as a line of its own.
+    expect(tty.err.slice(-2)).toEqual([expect.stringContaining('100% | 2/2 | 1.0 kB/1.0 kB'), '\n']);
   });
 
   it('plain progress prints a line per tenth for big runs', () => {

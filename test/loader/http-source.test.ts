@@ -290,8 +290,8 @@ describe('loadModel from an http(s) URL', () => {
     expect(updates).toBeGreaterThan(1);
     const text = logs.lines.join('\n');
     expect(text).not.toContain('s3cr3tsignature');
-    expect(text).toMatch(/model\.bin: downloading 3\.0 MB from http:\/\/127\.0\.0\.1:\d+\/model\.bin\n/);
-    expect(text).toMatch(/model\.bin: ready, 3\.0 MB in [\d.]+ s \([\d.]+ [KMG]?B\/s\), sha256 verified/);
+    expect(text).toMatch(/model\.bin: downloading 3\.2 MB from http:\/\/127\.0\.0\.1:\d+\/model\.bin\n/);
+    expect(text).toMatch(/model\.bin: ready, 3\.2 MB in [\d.]+ s \([\d.]+ [kMG]?B\/s\), sha256 verified/);
   });
 
   it('offline: served from the cache without a request, a clear NOT_FOUND when missing', async () => {
