@@ -150,7 +150,7 @@ describe('moto launcher process', () => {
     expect(existsSync(moto.directory)).toBe(false);
   });
 
-  it('a parent that dies (SIGKILL, no cleanup) leaves no moto process behind', async () => {
+  it('a parent that dies (SIGKILL, no cleanup) leaves no moto process and no temp directory behind', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'stowage-moto-orphan-'));
     try {
       const launch = motoLaunch('orphan-test', directory);
@@ -168,8 +168,10 @@ describe('moto launcher process', () => {
       const { pid } = JSON.parse(line) as { pid: number };
       expect(alive(pid)).toBe(true);
       parent.kill('SIGKILL');
+      expect(existsSync(directory)).toBe(true);
       while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
       expect(alive(pid)).toBe(false);
+      expect(existsSync(directory)).toBe(false);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@
 moto 5.2.1 as an S3 server that verifies SigV4 signatures, for the tests
 (started by moto-server.ts; not a product file).
 
-    python3 moto-server.py <bucket> <region> [--stock]
+    python3 moto-server.py <bucket> <region> <state directory> [--stock]
 
 Binds 127.0.0.1 on a free port, creates an IAM user whose inline policy
 allows s3:*, an access key for it and the bucket, then turns moto's IAM
@@ -20,7 +20,7 @@ authentication is on, so no test can switch it off again):
   GET|DELETE /_stowage/requests  requests seen (method, decoded path, query names, a few headers, status)
   POST /_stowage/seed            {"keys": [...], "body": "..."}: small objects straight into the store
 The process ends when its standard input closes (the parent went away, however
-it died) or on SIGTERM.
+it died) or on SIGTERM, and removes its state directory (its HOME and TMPDIR).
 """
 
 import base64
@@ -29,6 +29,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -44,8 +45,8 @@ from moto.core.responses import BaseResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.s3.exceptions import S3AccessDeniedError, S3ClientError
 
-bucket, region = sys.argv[1], sys.argv[2]
-stock = "--stock" in sys.argv[3:]
+bucket, region, state_directory = sys.argv[1:4]
+stock = "--stock" in sys.argv[4:]
 
 # Bootstrap requests go through unauthenticated; authentication starts after them.
 settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
@@ -337,6 +338,7 @@ auth_on.set()
 
 
 def stop(*_):
+    shutil.rmtree(state_directory, ignore_errors=True)
     os._exit(0)
 
 

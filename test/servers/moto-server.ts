@@ -9,7 +9,8 @@
  *
  * Needs `python3` with moto[server] 5.2.1 (.ci/run checks it). One server per
  * test file: it starts in about a second. The child exits when the parent's
- * end of its stdin closes, so a parent that dies leaves no orphan.
+ * end of its stdin closes, so a parent that dies leaves no orphan, and it
+ * removes its temp directory as it goes.
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -53,7 +54,7 @@ export function motoLaunch(
 ): { command: string; args: string[]; options: SpawnOptions } {
   return {
     command: 'python3',
-    args: [LAUNCHER, bucket, REGION, ...(stock ? ['--stock'] : [])],
+    args: [LAUNCHER, bucket, REGION, directory, ...(stock ? ['--stock'] : [])],
     options: {
       // Its own temp state; nothing of the shell's AWS_* or moto settings.
       env: { PATH: process.env.PATH ?? '', HOME: directory, TMPDIR: directory, PYTHONDONTWRITEBYTECODE: '1' },
