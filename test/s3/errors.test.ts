@@ -90,8 +90,8 @@ describeEachS3Server('S3 errors, retries and aborts', {}, (s3) => {
       }
       // HEAD answers carry no body, so no error code: the status alone says it.
       expect((await expectCode(forged.head('signed.txt'), 'ACCESS_DENIED')).status).toBe(403);
-      await expectCode(forged.put('unsigned-new.txt', 'x'), 'ACCESS_DENIED');
-      expect(await storageOn(s3.server).exists('unsigned-new.txt')).toBe(false);
+      await expectCode(forged.put('forged-new.txt', 'x'), 'ACCESS_DENIED');
+      expect(await storageOn(s3.server).exists('forged-new.txt')).toBe(false);
       expect((await collect((await storageOn(s3.server).get('signed.txt')).body)).toString()).toBe('kept');
     },
   );
