@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
-import { useS3Server } from './harness.js';
+import { describeEachS3Server } from './harness.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -16,8 +16,7 @@ async function awsVersion(): Promise<string> {
   return (stdout || stderr).trim();
 }
 
-describe('interop with the aws CLI (a client nobody here wrote)', () => {
-  const s3 = useS3Server({ partSize: 5 * MiB });
+describeEachS3Server('interop with the aws CLI (a client nobody here wrote)', { partSize: 5 * MiB }, (s3) => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -28,6 +27,7 @@ describe('interop with the aws CLI (a client nobody here wrote)', () => {
     const config = join(dir, 'config');
     // Path-style addressing for the loopback server; checksums only when required,
     // as for any non-AWS endpoint (s3rver would store aws-chunked framing as data).
+    // The credentials are the server's: moto verifies the CLI's signatures with them.
     await writeFile(
       config,
       '[default]\nregion = us-east-1\nrequest_checksum_calculation = when_required\nresponse_checksum_validation = when_required\ns3 =\n  addressing_style = path\n',
@@ -75,4 +75,39 @@ describe('interop with the aws CLI (a client nobody here wrote)', () => {
     for await (const entry of s3.storage.list('interop/')) listed.push(entry.key);
     expect(listed).toEqual(['interop/from aws+cli.bin', 'interop/from-stowage.bin']);
   });
+
+  it('lists with aws s3 ls what stowage wrote, odd names and sizes as stored', async () => {
+    await s3.storage.put('listed/a b+c&d.txt', 'twelve bytes');
+    await s3.storage.put('listed/sub/ü.txt', 'x');
+    const { stdout } = await aws('s3', 'ls', '--recursive', `s3://${s3.server.bucket}/listed/`);
+    // "2024-01-01 12:00:00         12 listed/a b+c&d.txt": size and key after the date.
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((line) => /^\S+ \S+ +(\d+) (.*)$/.exec(line)?.slice(1));
+    expect(rows).toEqual([
+      ['12', 'listed/a b+c&d.txt'],
+      ['1', 'listed/sub/ü.txt'],
+    ]);
+  });
+
+  s3.it(
+    'signatureChecks',
+    'the CLI with a wrong secret is refused (SignatureDoesNotMatch) and writes nothing',
+    async () => {
+      const file = join(dir, 'forged.txt');
+      await writeFile(file, 'forged');
+      const forgedEnv = { ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' };
+      const forged = (...args: string[]) =>
+        run('aws', ['--endpoint-url', s3.server.endpoint, ...args], { env: forgedEnv }).then(
+          () => '',
+          (err: { stderr?: string }) => err.stderr ?? String(err),
+        );
+      expect(await forged('s3', 'cp', file, `s3://${s3.server.bucket}/forged/by-cli.txt`)).toContain(
+        'SignatureDoesNotMatch',
+      );
+      expect(await forged('s3', 'ls', `s3://${s3.server.bucket}/`)).toContain('SignatureDoesNotMatch');
+      expect(await s3.storage.exists('forged/by-cli.txt')).toBe(false);
+    },
+  );
 });

@@ -4,7 +4,7 @@ import { mapS3Error, S3Storage } from '../../adapters/s3/index.js';
 import { StowageError } from '../../src/errors.js';
 import { collect, expectCode, stallingStream } from '../helpers/streams.js';
 import { type FlakyProxy, startFlakyProxy } from '../servers/s3-flaky-proxy.js';
-import { serverOptions, storageOn, useS3Server } from './harness.js';
+import { describeEachS3Server, serverOptions, storageOn } from './harness.js';
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -15,8 +15,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('S3 errors, retries and aborts', () => {
-  const s3 = useS3Server();
+describeEachS3Server('S3 errors, retries and aborts', {}, (s3) => {
   let flaky: FlakyProxy;
   // Registered after useS3Server: starts once the server is up, and (afterAll hooks run in reverse) stops before it.
   beforeAll(async () => {
@@ -73,6 +72,30 @@ describe('S3 errors, retries and aborts', () => {
     await expectCode(s.get('denied.txt'), 'ACCESS_DENIED');
   });
 
+  s3.it(
+    'signatureChecks',
+    'maps a wrong secret (403 SignatureDoesNotMatch) to ACCESS_DENIED; nothing is written',
+    async () => {
+      await storageOn(s3.server).put('signed.txt', 'kept');
+      const forged = new S3Storage({
+        ...serverOptions(s3.server),
+        credentials: { accessKeyId: s3.server.accessKeyId, secretAccessKey: 'not-the-secret' },
+      });
+      for (const attempt of [forged.put('signed.txt', 'overwritten'), forged.get('signed.txt')]) {
+        const err = await expectCode(attempt, 'ACCESS_DENIED');
+        expect(err.retryable).toBe(false);
+        expect(err.status).toBe(403);
+        expect((err.cause as { name?: string }).name).toBe('SignatureDoesNotMatch');
+        expect(`${err.message}\n${err.stack}`).not.toContain('not-the-secret');
+      }
+      // HEAD answers carry no body, so no error code: the status alone says it.
+      expect((await expectCode(forged.head('signed.txt'), 'ACCESS_DENIED')).status).toBe(403);
+      await expectCode(forged.put('forged-new.txt', 'x'), 'ACCESS_DENIED');
+      expect(await storageOn(s3.server).exists('forged-new.txt')).toBe(false);
+      expect((await collect((await storageOn(s3.server).get('signed.txt')).body)).toString()).toBe('kept');
+    },
+  );
+
   it('maps a missing bucket to NOT_FOUND naming the bucket', async () => {
     const s = storageOn(s3.server, { bucket: 'no-such-bucket' });
     const err = await expectCode(s.get('k'), 'NOT_FOUND');
@@ -98,7 +121,9 @@ describe('S3 errors, retries and aborts', () => {
     await expectCode(pending, 'ABORTED');
     expect(await s.exists('abort/stalled.bin')).toBe(false);
   });
+});
 
+describe('S3 error mapping', () => {
   it('maps SDK-shaped errors by name and status', () => {
     const cases: Array<[object, string, boolean]> = [
       [{ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }, 'NOT_FOUND', false],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeCopySource } from '../../adapters/s3/index.js';
 import { ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
 import { collect, expectCode } from '../helpers/streams.js';
-import { storageOn, useS3Server } from './harness.js';
+import { describeEachS3Server, storageOn } from './harness.js';
 
 /** Runs `task` over `items`, `limit` at a time. */
 async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<unknown>): Promise<void> {
@@ -14,14 +14,14 @@ async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promi
   );
 }
 
-describe('S3 keys and listing', () => {
-  const s3 = useS3Server({ prefix: 'tenant one' });
-
+describe('S3 CopySource encoding', () => {
   it('encodes CopySource as S3 expects: every reserved byte percent-encoded, "/" kept', () => {
     expect(encodeCopySource('bkt', 'a b/c+d&e;f=g%h#i?j')).toBe('bkt/a%20b/c%2Bd%26e%3Bf%3Dg%25h%23i%3Fj');
     expect(encodeCopySource('bkt', "ü/it's (1)*!")).toBe('bkt/%C3%BC/it%27s%20%281%29%2A%21');
   });
+});
 
+describeEachS3Server('S3 keys and listing', { prefix: 'tenant one' }, (s3) => {
   it('copies odd keys (spaces, + & ; = %, quotes, non-ASCII) to odd keys, content and key intact', async () => {
     for (const [i, name] of ODD_LEGAL_KEYS.entries()) {
       const from = `odd/${name}`;
@@ -34,7 +34,7 @@ describe('S3 keys and listing', () => {
     }
     const sent = (await s3.server.requests()).filter((r) => r.headers['x-amz-copy-source']);
     expect(sent).toHaveLength(ODD_LEGAL_KEYS.length);
-    // The raw header the SDK sent is the strict encoding (s3rver's log shows it as received).
+    // The raw header the SDK sent is the strict encoding (the server's log shows it as received).
     expect(sent.some((r) => r.headers['x-amz-copy-source']!.includes('%2Bb%26c%3Bd%3De%25f'))).toBe(true);
     const listed: string[] = [];
     for await (const info of s3.storage.list('copied/')) listed.push(info.key);

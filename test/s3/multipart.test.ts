@@ -1,15 +1,14 @@
 import { Readable } from 'node:stream';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { s3Calls } from '../helpers/s3-calls.js';
 import { collect, expectCode, randomData, sha256, unknownLength } from '../helpers/streams.js';
 import { startFlakyProxy } from '../servers/s3-flaky-proxy.js';
 import type { S3TestServer } from '../servers/s3-server.js';
-import { storageOn, useS3Server } from './harness.js';
+import { describeEachS3Server, storageOn } from './harness.js';
 
 const MiB = 1024 * 1024;
 const PART = 5 * MiB; // S3's minimum part size.
 
-/** What kind of S3 call a recorded request was. */
 /** A body that sends `bytes` and then waits until `release` is called, or fails. */
 function gatedStream(bytes: Buffer): { stream: Readable; fail(err: Error): void } {
   let sent = false;
@@ -32,8 +31,7 @@ async function waitFor(server: S3TestServer, what: string, count = 1): Promise<v
   }
 }
 
-describe('S3 multipart put', () => {
-  const s3 = useS3Server({ partSize: PART, queueSize: 2 });
+describeEachS3Server('S3 multipart put', { partSize: PART, queueSize: 2 }, (s3) => {
   beforeEach(() => s3.server.clearRequests());
 
   it('uploads a body of unknown length in 4 parts and reads it back intact', async () => {

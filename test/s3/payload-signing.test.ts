@@ -1,10 +1,10 @@
 import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { S3Storage } from '../../adapters/s3/index.js';
 import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
 import { startTlsProxy, type TlsProxy } from '../servers/tls-proxy.js';
-import { storageOn, useS3Server } from './harness.js';
+import { describeEachS3Server, storageOn } from './harness.js';
 
 const MiB = 1024 * 1024;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
@@ -16,8 +16,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  * reached directly (http) or through a TLS front (https), with the stored
  * bytes read back each time.
  */
-describe('S3 payload signing', () => {
-  const s3 = useS3Server();
+describeEachS3Server('S3 payload signing', {}, (s3) => {
   let tlsFront: TlsProxy;
   const clients: S3Client[] = [];
   beforeAll(async () => {

@@ -3,20 +3,20 @@ import { S3_PRESETS, S3Storage } from '../../adapters/s3/index.js';
 import { resolveOptions } from '../../adapters/s3/options.js';
 import { createStorage } from '../../src/create-storage.js';
 import { collect, expectCode } from '../helpers/streams.js';
-import { useS3Server } from './harness.js';
+import { describeEachS3Server } from './harness.js';
 
 const creds = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'preset-test-secret-0123456789' };
 
-describe('S3 presets and configuration', () => {
-  const s3 = useS3Server();
-
+describeEachS3Server('S3 configuration by URL', {}, (s3) => {
   it('createStorage(s3:// URL) builds a working S3Storage', async () => {
     const storage = await createStorage(s3.server.storageUrl, {});
     expect(storage).toBeInstanceOf(S3Storage);
     await storage.put('via-url/a.txt', 'from createStorage');
     expect((await collect((await storage.get('via-url/a.txt')).body)).toString()).toBe('from createStorage');
   });
+});
 
+describe('S3 presets and configuration', () => {
   it('R2: region auto, WHEN_REQUIRED checksums, no POST uploads, endpoint required', () => {
     const r2 = resolveOptions({
       bucket: 'b',

@@ -1,16 +1,18 @@
 import { request } from 'node:http';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import type { DirectUpload } from '../../src/types.js';
 import { collect, expectCode, randomData, sha256 } from '../helpers/streams.js';
-import { serverOptions, useS3Server } from './harness.js';
+import { describeEachS3Server, serverOptions } from './harness.js';
 
 /**
  * presignUpload() exercised as a browser does it (global fetch + FormData)
- * against the test server, which enforces POST policies as S3 does
+ * against both test servers. s3rver enforces POST policies as S3 does
  * (test/servers/s3-post-policy.ts): signature, expiry, conditions and
- * content-length-range, with nothing stored when the POST is refused.
+ * content-length-range, with nothing stored when the POST is refused. moto
+ * (its launcher) checks the policy's signature against the IAM key and its
+ * expiry, but no condition: those tests run on s3rver only, and say so.
  */
 
 interface PostResult {
@@ -52,9 +54,7 @@ function policyOf(fields: Record<string, string>): { expiration: string; conditi
   return JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8'));
 }
 
-describe('S3 presigned POST (presignUpload) against a policy-enforcing server', () => {
-  const s3 = useS3Server({ prefix: 'app' });
-
+describeEachS3Server('S3 presigned POST (presignUpload)', { prefix: 'app' }, (s3) => {
   it('a POST within the limit is stored intact, with its type and metadata', async () => {
     const upload = await s3.storage.presignUpload('uploads/avatar.png', {
       maxSize: 50_000,
@@ -88,114 +88,134 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect((await s3.storage.head('uploads/any.txt')).contentType).toBe('text/plain');
   });
 
-  it('a POST over maxSize is refused with 400 EntityTooLarge; the object already at the key is untouched', async () => {
-    const previous = randomData(3000);
-    await s3.storage.put('uploads/doc.bin', previous);
-    const upload = await s3.storage.presignUpload('uploads/doc.bin', { maxSize: 1000 });
-    const refused = await send(upload, randomData(1001));
-    expect(refused.status).toBe(400);
-    expect(refused.code).toBe('EntityTooLarge');
-    expect(xmlText(refused.body, 'ProposedSize')).toBe('1001');
-    expect(xmlText(refused.body, 'MaxSizeAllowed')).toBe('1000');
-    expect(sha256(await collect((await s3.storage.get('uploads/doc.bin')).body))).toBe(sha256(previous));
+  s3.it(
+    'postPolicyConditions',
+    'a POST over maxSize is refused with 400 EntityTooLarge; the object already at the key is untouched',
+    async () => {
+      const previous = randomData(3000);
+      await s3.storage.put('uploads/doc.bin', previous);
+      const upload = await s3.storage.presignUpload('uploads/doc.bin', { maxSize: 1000 });
+      const refused = await send(upload, randomData(1001));
+      expect(refused.status).toBe(400);
+      expect(refused.code).toBe('EntityTooLarge');
+      expect(xmlText(refused.body, 'ProposedSize')).toBe('1001');
+      expect(xmlText(refused.body, 'MaxSizeAllowed')).toBe('1000');
+      expect(sha256(await collect((await s3.storage.get('uploads/doc.bin')).body))).toBe(sha256(previous));
 
-    const fresh = await s3.storage.presignUpload('uploads/fresh.bin', { maxSize: 1000 });
-    expect((await send(fresh, randomData(2000))).code).toBe('EntityTooLarge');
-    expect(await s3.storage.exists('uploads/fresh.bin')).toBe(false);
-  });
+      const fresh = await s3.storage.presignUpload('uploads/fresh.bin', { maxSize: 1000 });
+      expect((await send(fresh, randomData(2000))).code).toBe('EntityTooLarge');
+      expect(await s3.storage.exists('uploads/fresh.bin')).toBe(false);
+    },
+  );
 
-  it('a body far over the limit gets its 400 at fetch, and the server keeps serving', async () => {
-    const upload = await s3.storage.presignUpload('uploads/big.bin', { maxSize: 64 * 1024 });
-    const refused = await send(upload, randomData(8 * 1024 * 1024));
-    expect(refused).toMatchObject({ status: 400, code: 'EntityTooLarge' });
-    expect(xmlText(refused.body, 'ProposedSize')).toBe(String(8 * 1024 * 1024));
-    expect(await s3.storage.exists('uploads/big.bin')).toBe(false);
-    await s3.storage.put('uploads/after.txt', 'still up');
-    expect((await collect((await s3.storage.get('uploads/after.txt')).body)).toString()).toBe('still up');
-  });
+  s3.it(
+    'postPolicyConditions',
+    'a body far over the limit gets its 400 at fetch, and the server keeps serving',
+    async () => {
+      const upload = await s3.storage.presignUpload('uploads/big.bin', { maxSize: 64 * 1024 });
+      const refused = await send(upload, randomData(8 * 1024 * 1024));
+      expect(refused).toMatchObject({ status: 400, code: 'EntityTooLarge' });
+      expect(xmlText(refused.body, 'ProposedSize')).toBe(String(8 * 1024 * 1024));
+      expect(await s3.storage.exists('uploads/big.bin')).toBe(false);
+      await s3.storage.put('uploads/after.txt', 'still up');
+      expect((await collect((await s3.storage.get('uploads/after.txt')).body)).toString()).toBe('still up');
+    },
+  );
 
-  it('a file under the policy minimum is refused with 400 EntityTooSmall', async () => {
-    const post = await createPresignedPost(s3.storage.client, {
-      Bucket: s3.server.bucket,
-      Key: 'app/uploads/small.bin',
-      Conditions: [['content-length-range', 100, 1000]],
-      Expires: 60,
-    });
-    const refused = await send(post, randomData(99));
-    expect(refused).toMatchObject({ status: 400, code: 'EntityTooSmall' });
-    expect(xmlText(refused.body, 'MinSizeAllowed')).toBe('100');
-    expect(await s3.storage.exists('uploads/small.bin')).toBe(false);
-    expect((await send(post, randomData(100))).status).toBe(204);
-  });
+  s3.it(
+    'postPolicyConditions',
+    'a file under the policy minimum is refused with 400 EntityTooSmall',
+    async () => {
+      const post = await createPresignedPost(s3.storage.client, {
+        Bucket: s3.server.bucket,
+        Key: 'app/uploads/small.bin',
+        Conditions: [['content-length-range', 100, 1000]],
+        Expires: 60,
+      });
+      const refused = await send(post, randomData(99));
+      expect(refused).toMatchObject({ status: 400, code: 'EntityTooSmall' });
+      expect(xmlText(refused.body, 'MinSizeAllowed')).toBe('100');
+      expect(await s3.storage.exists('uploads/small.bin')).toBe(false);
+      expect((await send(post, randomData(100))).status).toBe(204);
+    },
+  );
 
-  it('refuses a Content-Type the policy does not allow (403), exact type or prefix', async () => {
-    const exact = await s3.storage.presignUpload('uploads/pic.png', {
-      maxSize: 1000,
-      contentType: 'image/png',
-    });
-    const swapped = await send(exact, randomData(10), {
-      type: 'text/html',
-      edit: (form) => form.set('Content-Type', 'text/html'),
-    });
-    expect(swapped).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(swapped.message).toBe(
-      'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
-    );
-    expect(await s3.storage.exists('uploads/pic.png')).toBe(false);
+  s3.it(
+    'postPolicyConditions',
+    'refuses a Content-Type the policy does not allow (403), exact type or prefix',
+    async () => {
+      const exact = await s3.storage.presignUpload('uploads/pic.png', {
+        maxSize: 1000,
+        contentType: 'image/png',
+      });
+      const swapped = await send(exact, randomData(10), {
+        type: 'text/html',
+        edit: (form) => form.set('Content-Type', 'text/html'),
+      });
+      expect(swapped).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(swapped.message).toBe(
+        'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
+      );
+      expect(await s3.storage.exists('uploads/pic.png')).toBe(false);
 
-    const prefixed = await s3.storage.presignUpload('uploads/any-image', {
-      maxSize: 1000,
-      contentType: 'image/',
-    });
-    expect(prefixed.fields['Content-Type']).toBeUndefined();
-    const wrongType = await send(prefixed, randomData(10), {
-      edit: (form) => form.append('Content-Type', 'text/plain'),
-    });
-    expect(wrongType).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(wrongType.message).toContain('["starts-with", "$Content-Type", "image/"]');
-    // The browser must send the type as a field: without it the condition fails too.
-    expect((await send(prefixed, randomData(10))).status).toBe(403);
-    expect(await s3.storage.exists('uploads/any-image')).toBe(false);
+      const prefixed = await s3.storage.presignUpload('uploads/any-image', {
+        maxSize: 1000,
+        contentType: 'image/',
+      });
+      expect(prefixed.fields['Content-Type']).toBeUndefined();
+      const wrongType = await send(prefixed, randomData(10), {
+        edit: (form) => form.append('Content-Type', 'text/plain'),
+      });
+      expect(wrongType).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(wrongType.message).toContain('["starts-with", "$Content-Type", "image/"]');
+      // The browser must send the type as a field: without it the condition fails too.
+      expect((await send(prefixed, randomData(10))).status).toBe(403);
+      expect(await s3.storage.exists('uploads/any-image')).toBe(false);
 
-    const ok = await send(prefixed, randomData(10), {
-      type: 'image/webp',
-      edit: (form) => form.append('Content-Type', 'image/webp'),
-    });
-    expect(ok.status).toBe(204);
-    expect((await s3.storage.head('uploads/any-image')).contentType).toBe('image/webp');
-  });
+      const ok = await send(prefixed, randomData(10), {
+        type: 'image/webp',
+        edit: (form) => form.append('Content-Type', 'image/webp'),
+      });
+      expect(ok.status).toBe(204);
+      expect((await s3.storage.head('uploads/any-image')).contentType).toBe('image/webp');
+    },
+  );
 
-  it('a Content-Type field needs a condition: refused without one, any type allowed by starts-with ""', async () => {
-    // What presignUpload() without contentType needs for browsers that send the file's type (S3 rule).
-    const bare = await createPresignedPost(s3.storage.client, {
-      Bucket: s3.server.bucket,
-      Key: 'app/uploads/untyped.bin',
-      Conditions: [['content-length-range', 0, 100]],
-      Expires: 60,
-    });
-    const typed = await send(bare, randomData(10), {
-      edit: (form) => form.append('Content-Type', 'image/png'),
-    });
-    expect(typed).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(typed.message).toBe('Invalid according to Policy: Extra input fields: Content-Type');
-    expect(await s3.storage.exists('uploads/untyped.bin')).toBe(false);
+  s3.it(
+    'postPolicyConditions',
+    'a Content-Type field needs a condition: refused without one, any type allowed by starts-with ""',
+    async () => {
+      // What presignUpload() without contentType needs for browsers that send the file's type (S3 rule).
+      const bare = await createPresignedPost(s3.storage.client, {
+        Bucket: s3.server.bucket,
+        Key: 'app/uploads/untyped.bin',
+        Conditions: [['content-length-range', 0, 100]],
+        Expires: 60,
+      });
+      const typed = await send(bare, randomData(10), {
+        edit: (form) => form.append('Content-Type', 'image/png'),
+      });
+      expect(typed).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(typed.message).toBe('Invalid according to Policy: Extra input fields: Content-Type');
+      expect(await s3.storage.exists('uploads/untyped.bin')).toBe(false);
 
-    const open = await createPresignedPost(s3.storage.client, {
-      Bucket: s3.server.bucket,
-      Key: 'app/uploads/untyped.bin',
-      Conditions: [
-        ['content-length-range', 0, 100],
-        ['starts-with', '$Content-Type', ''],
-      ],
-      Expires: 60,
-    });
-    expect((await send(open, randomData(10))).status).toBe(204);
-    const withType = await send(open, randomData(10), {
-      edit: (form) => form.append('Content-Type', 'image/gif'),
-    });
-    expect(withType.status).toBe(204);
-    expect((await s3.storage.head('uploads/untyped.bin')).contentType).toBe('image/gif');
-  });
+      const open = await createPresignedPost(s3.storage.client, {
+        Bucket: s3.server.bucket,
+        Key: 'app/uploads/untyped.bin',
+        Conditions: [
+          ['content-length-range', 0, 100],
+          ['starts-with', '$Content-Type', ''],
+        ],
+        Expires: 60,
+      });
+      expect((await send(open, randomData(10))).status).toBe(204);
+      const withType = await send(open, randomData(10), {
+        edit: (form) => form.append('Content-Type', 'image/gif'),
+      });
+      expect(withType.status).toBe(204);
+      expect((await s3.storage.head('uploads/untyped.bin')).contentType).toBe('image/gif');
+    },
+  );
 
   it('refuses a tampered policy, a wrong secret and an unknown key id; nothing is stored', async () => {
     const upload = await s3.storage.presignUpload('uploads/signed.bin', { maxSize: 100 });
@@ -257,90 +277,102 @@ describe('S3 presigned POST (presignUpload) against a policy-enforcing server', 
     expect(await s3.storage.exists('uploads/late.bin')).toBe(false);
   });
 
-  it('every form field needs a condition: a changed key or an extra field is refused, x-ignore-* is not', async () => {
-    const upload = await s3.storage.presignUpload('uploads/mine.bin', { maxSize: 100 });
-    const otherKey = await send(upload, randomData(10), {
-      edit: (form) => form.set('key', 'app/uploads/theirs.bin'),
-    });
-    expect(otherKey).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(otherKey.message).toContain('Policy Condition failed: ["eq", "$key", "app/uploads/mine.bin"]');
-    expect(await s3.storage.exists('uploads/theirs.bin')).toBe(false);
-
-    const extra = await send(upload, randomData(10), {
-      edit: (form) => form.append('x-amz-meta-role', 'admin'),
-    });
-    expect(extra).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(extra.message).toBe('Invalid according to Policy: Extra input fields: x-amz-meta-role');
-    expect(await s3.storage.exists('uploads/mine.bin')).toBe(false);
-
-    const ignored = await send(upload, randomData(10), {
-      edit: (form) => form.append('x-ignore-note', 'anything'),
-    });
-    expect(ignored.status).toBe(204);
-  });
-
-  it('success_action_status is honoured when the policy names it, refused when it does not', async () => {
-    const post = await createPresignedPost(s3.storage.client, {
-      Bucket: s3.server.bucket,
-      Key: 'app/uploads/status.bin',
-      Conditions: [['content-length-range', 0, 100]],
-      Fields: { success_action_status: '201' },
-      Expires: 60,
-    });
-    const created = await send(post, randomData(10));
-    expect(created.status).toBe(201);
-    expect(xmlText(created.body, 'Key')).toBe('app/uploads/status.bin');
-
-    const upload = await s3.storage.presignUpload('uploads/status2.bin', { maxSize: 100 });
-    const unsigned = await send(upload, randomData(10), {
-      edit: (form) => form.append('success_action_status', '201'),
-    });
-    expect(unsigned).toMatchObject({ status: 403, code: 'AccessDenied' });
-    expect(await s3.storage.exists('uploads/status2.bin')).toBe(false);
-  });
-
-  it('a malformed or abandoned POST is refused without storing anything, and the server keeps serving', async () => {
-    const upload = await s3.storage.presignUpload('uploads/broken.bin', { maxSize: 1_000_000 });
-    const boundary = 'stowage-boundary';
-    const head = `${Object.entries(upload.fields)
-      .map(
-        ([name, value]) =>
-          `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-      )
-      .join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n`;
-    const contentType = `multipart/form-data; boundary=${boundary}`;
-
-    // No closing boundary: the form never ends.
-    const malformed = await fetch(upload.url, {
-      method: 'POST',
-      headers: { 'content-type': contentType },
-      body: Buffer.concat([Buffer.from(head), randomData(1000)]),
-    });
-    const text = await malformed.text();
-    expect(malformed.status).toBe(400);
-    expect(xmlText(text, 'Code')).toBe('MalformedPOSTRequest');
-
-    // The client goes away halfway through the file.
-    const { hostname, port, pathname } = new URL(upload.url);
-    await new Promise<void>((resolve) => {
-      const req = request({
-        hostname,
-        port,
-        path: pathname,
-        method: 'POST',
-        headers: {
-          'content-type': contentType,
-          'content-length': String(head.length + 200_000),
-        },
+  s3.it(
+    'postPolicyConditions',
+    'every form field needs a condition: a changed key or an extra field is refused, x-ignore-* is not',
+    async () => {
+      const upload = await s3.storage.presignUpload('uploads/mine.bin', { maxSize: 100 });
+      const otherKey = await send(upload, randomData(10), {
+        edit: (form) => form.set('key', 'app/uploads/theirs.bin'),
       });
-      req.on('error', () => resolve());
-      req.on('close', () => resolve());
-      req.write(head);
-      req.write(randomData(50_000), () => setImmediate(() => req.destroy()));
-    });
-    expect(await s3.storage.exists('uploads/broken.bin')).toBe(false);
-    expect((await send(upload, randomData(10))).status).toBe(204);
-  });
+      expect(otherKey).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(otherKey.message).toContain('Policy Condition failed: ["eq", "$key", "app/uploads/mine.bin"]');
+      expect(await s3.storage.exists('uploads/theirs.bin')).toBe(false);
+
+      const extra = await send(upload, randomData(10), {
+        edit: (form) => form.append('x-amz-meta-role', 'admin'),
+      });
+      expect(extra).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(extra.message).toBe('Invalid according to Policy: Extra input fields: x-amz-meta-role');
+      expect(await s3.storage.exists('uploads/mine.bin')).toBe(false);
+
+      const ignored = await send(upload, randomData(10), {
+        edit: (form) => form.append('x-ignore-note', 'anything'),
+      });
+      expect(ignored.status).toBe(204);
+    },
+  );
+
+  s3.it(
+    'postPolicyConditions',
+    'success_action_status is honoured when the policy names it, refused when it does not',
+    async () => {
+      const post = await createPresignedPost(s3.storage.client, {
+        Bucket: s3.server.bucket,
+        Key: 'app/uploads/status.bin',
+        Conditions: [['content-length-range', 0, 100]],
+        Fields: { success_action_status: '201' },
+        Expires: 60,
+      });
+      const created = await send(post, randomData(10));
+      expect(created.status).toBe(201);
+      expect(xmlText(created.body, 'Key')).toBe('app/uploads/status.bin');
+
+      const upload = await s3.storage.presignUpload('uploads/status2.bin', { maxSize: 100 });
+      const unsigned = await send(upload, randomData(10), {
+        edit: (form) => form.append('success_action_status', '201'),
+      });
+      expect(unsigned).toMatchObject({ status: 403, code: 'AccessDenied' });
+      expect(await s3.storage.exists('uploads/status2.bin')).toBe(false);
+    },
+  );
+
+  s3.it(
+    'malformedPostRequest',
+    'a malformed or abandoned POST is refused without storing anything, and the server keeps serving',
+    async () => {
+      const upload = await s3.storage.presignUpload('uploads/broken.bin', { maxSize: 1_000_000 });
+      const boundary = 'stowage-boundary';
+      const head = `${Object.entries(upload.fields)
+        .map(
+          ([name, value]) =>
+            `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+        )
+        .join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n`;
+      const contentType = `multipart/form-data; boundary=${boundary}`;
+
+      // No closing boundary: the form never ends.
+      const malformed = await fetch(upload.url, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: Buffer.concat([Buffer.from(head), randomData(1000)]),
+      });
+      const text = await malformed.text();
+      expect(malformed.status).toBe(400);
+      expect(xmlText(text, 'Code')).toBe('MalformedPOSTRequest');
+
+      // The client goes away halfway through the file.
+      const { hostname, port, pathname } = new URL(upload.url);
+      await new Promise<void>((resolve) => {
+        const req = request({
+          hostname,
+          port,
+          path: pathname,
+          method: 'POST',
+          headers: {
+            'content-type': contentType,
+            'content-length': String(head.length + 200_000),
+          },
+        });
+        req.on('error', () => resolve());
+        req.on('close', () => resolve());
+        req.write(head);
+        req.write(randomData(50_000), () => setImmediate(() => req.destroy()));
+      });
+      expect(await s3.storage.exists('uploads/broken.bin')).toBe(false);
+      expect((await send(upload, randomData(10))).status).toBe(204);
+    },
+  );
 
   it('the policy defaults to a 10-minute expiry and names the exact key and bucket', async () => {
     const upload = await s3.storage.presignUpload('uploads/doc.pdf', {
