@@ -1,5 +1,5 @@
 import { StowageError } from '../errors.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../util/bytes.js';
 import type { FileProgress } from './progress.js';
 
 /**
