@@ -50,6 +50,15 @@ export async function importPeer<T>(group: PeerGroup, load: () => Promise<T>): P
   }
 }
 
+/** importPeer for CommonJS callers (require(esm) is synchronous): the same error when a peer is missing. */
+export function requirePeer<T>(group: PeerGroup, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    throw isMissing(err, group) ? missingPeers(group, err) : err;
+  }
+}
+
 /** Does `err` say that one of the group's packages itself cannot be found? */
 function isMissing(err: unknown, group: PeerGroup): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };

@@ -17,8 +17,7 @@ async function sources(dir: string): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await sources(path)));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts'))
-      out.push(path);
+    else if (/\.c?ts$/.test(entry.name) && !/\.(test|d)\.c?ts$/.test(entry.name)) out.push(path);
   }
   return out;
 }
@@ -29,12 +28,16 @@ export async function buildLibrary(into: string): Promise<string> {
   const files = [...(await sources(join(REPO_ROOT, 'src'))), ...(await sources(join(REPO_ROOT, 'adapters')))];
   await Promise.all(
     files.map(async (file) => {
-      const out = join(pkgDir, 'dist', relative(REPO_ROOT, file)).replace(/\.ts$/, '.js');
+      // A .cts file (a "require" entry) is CommonJS, as tsc emits it; the rest is ESM.
+      const commonJs = file.endsWith('.cts');
+      const out = join(pkgDir, 'dist', relative(REPO_ROOT, file))
+        .replace(/\.ts$/, '.js')
+        .replace(/\.cts$/, '.cjs');
       const { outputText } = ts.transpileModule(await readFile(file, 'utf8'), {
         fileName: file,
         compilerOptions: {
           target: ts.ScriptTarget.ES2022,
-          module: ts.ModuleKind.ES2022,
+          module: commonJs ? ts.ModuleKind.CommonJS : ts.ModuleKind.ES2022,
           esModuleInterop: true,
           isolatedModules: true,
         },

@@ -89,6 +89,30 @@ describe('without the AWS SDK or cloudinary installed', () => {
     });
   });
 
+  it("require('stowage/s3') and require('stowage/cloudinary') from CommonJS say the same", async () => {
+    const source = `
+      const { StowageError } = require('stowage');
+      const out = {};
+      for (const entry of ['stowage/s3', 'stowage/cloudinary']) {
+        try { require(entry); out[entry] = 'loaded'; }
+        catch (e) { out[entry] = { code: e.code, isStowage: e instanceof StowageError, message: e.message }; }
+      }
+      console.log(JSON.stringify(out));`;
+    const { stdout } = await execFileP(process.execPath, ['-e', source], { cwd: bare, env: env() });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      'stowage/s3': {
+        code: 'NOT_SUPPORTED',
+        isStowage: true,
+        message: `stowage/s3 (s3:// storage) needs @aws-sdk/client-s3, @aws-sdk/s3-request-presigner and @aws-sdk/s3-presigned-post, which are not installed: ${S3_INSTALL}`,
+      },
+      'stowage/cloudinary': {
+        code: 'NOT_SUPPORTED',
+        isStowage: true,
+        message: expect.stringContaining('npm install cloudinary'),
+      },
+    });
+  });
+
   it('createStorage() with s3:// or cloudinary:// says what to install; other adapters still work', async () => {
     const r = await script(
       bare,
