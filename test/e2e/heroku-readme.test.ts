@@ -1,5 +1,6 @@
 /**
- * README "Deploying to Heroku", word for word, against the S3 test server:
+ * README "Deploying to Heroku", word for word, against the S3 test server
+ * that verifies signatures (moto):
  * step 1 sets STOWAGE_URL with credentials, step 2 runs `stowage analyze`,
  * `stowage migrate-assets --dry-run` and `stowage migrate-assets 'models/**'`
  * (the lock file records the URL without credentials), step 3 boots a dyno
@@ -16,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytes, git, sha256, writeFiles } from '../cli/helpers.js';
-import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
+import { startMotoServer } from '../servers/moto-server.js';
+import type { S3TestServer } from '../servers/s3-server.js';
 import { buildLibrary } from './build-lib.js';
 import { bootDyno, type Dyno } from './dyno.js';
 import { installProduction } from './install.js';
@@ -51,7 +53,8 @@ describe('README "Deploying to Heroku" with credentials only in STOWAGE_URL', ()
   const dynos: Dyno[] = [];
 
   beforeAll(async () => {
-    s3 = await startS3Server();
+    // moto checks every SigV4 signature: the lent credentials must be the right ones, not just present.
+    s3 = await startMotoServer();
     work = await mkdtemp(join(tmpdir(), 'stowage-heroku-readme-'));
     app = join(work, 'app');
     const query = `region=${s3.region}&endpoint=${encodeURIComponent(s3.endpoint)}&forcePathStyle=true`;
