@@ -52,7 +52,11 @@ export function renderMigrate(ui: Ui, r: MigrateAssetsResult, committed?: boolea
       ui.line('  Add them to .gitignore too so that "git add ." does not bring them back.');
     }
   }
-  ui.line(ui.style(`Slug shrinks by ${formatBytes(r.slugBytesSaved)} (${r.slugBytesSaved} bytes).`, 'green'));
+  ui.line(
+    r.slugBytesSaved > 0
+      ? ui.style(`Slug shrinks by ${formatBytes(r.slugBytesSaved)} (${r.slugBytesSaved} bytes).`, 'green')
+      : `Slug unchanged: these ${r.files.length} file(s), ${formatBytes(sum(r.files))}, are already out of it.`,
+  );
   if (!r.dryRun) nextStep(ui, r, committed);
 }
 

@@ -51,6 +51,21 @@ describe('migrate-assets says where the slug stands and what is left to do', () 
     expect(committed.out).not.toContain('Next:');
   });
 
+  it('moved files already out of the slug: "Slug unchanged", never "shrinks by 0 B" (new storage, dry run)', async () => {
+    const repo = await makeRepo(FILES);
+    const other = await tempDir('other-store');
+    dirs.push(repo, other);
+    expect((await run(repo, ['migrate-assets', '--to', `file:${store}`])).code).toBe(EXIT.OK);
+    const plan = await run(repo, ['migrate-assets', '--to', `file:${other}`, '--dry-run']);
+    const moved = await run(repo, ['migrate-assets', '--to', `file:${other}`]);
+    expect(moved.out).toContain('Uploaded 2 file(s), 1.5 MB; 0 already stored;');
+    for (const r of [plan, moved]) {
+      expect(r.code, r.err).toBe(EXIT.OK);
+      expect(r.out).not.toContain('Slug shrinks');
+      expect(r.out).toContain('Slug unchanged: these 2 file(s), 1.5 MB, are already out of it.');
+    }
+  });
+
   it('an ignored manifest is not committed either (a deploy would not ship it)', async () => {
     const repo = await makeRepo({ ...FILES, '.gitignore': 'stowage.lock.json\n' });
     dirs.push(repo);
