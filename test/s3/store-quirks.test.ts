@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { S3Storage } from '../../adapters/s3/index.js';
+import { expectCode } from '../helpers/streams.js';
+import { type QuirkProxy, startQuirkProxy } from '../servers/s3-quirk-proxy.js';
+import { describeEachS3Server, storageOn } from './harness.js';
+
+async function keysUnder(storage: S3Storage, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const info of storage.list(prefix)) keys.push(info.key);
+  return keys;
+}
+
+describeEachS3Server('S3 store quirks: a repeated continuation token', {}, (s3) => {
+  let proxy: QuirkProxy;
+  beforeAll(async () => {
+    proxy = await startQuirkProxy(s3.server.endpoint, { repeatListToken: true });
+  });
+  afterAll(() => proxy.stop());
+
+  it('ends the listing with UNAVAILABLE naming the quirk instead of paging forever', async () => {
+    for (const n of [1, 2, 3, 4]) await s3.storage.put(`repeat/${n}.txt`, `${n}`);
+    const quirky = storageOn(s3.server, { endpoint: proxy.endpoint });
+    const seen: string[] = [];
+    const listing = (async () => {
+      for await (const info of quirky.list('repeat/', { pageSize: 1 })) seen.push(info.key);
+    })();
+    const err = await expectCode(listing, 'UNAVAILABLE');
+    expect(err.message).toMatch(/continuation token it had already returned/);
+    expect(err.retryable).toBe(false);
+    // Page 1, page 2, then the repeated token is refused before a third request.
+    expect(seen).toEqual(['repeat/1.txt', 'repeat/2.txt']);
+    expect(proxy.counts.ListObjectsV2).toBe(2);
+  });
+});
+
+describeEachS3Server('S3 store quirks: no DeleteObjects', {}, (s3) => {
+  let proxy: QuirkProxy;
+  beforeAll(async () => {
+    proxy = await startQuirkProxy(s3.server.endpoint, { noDeleteObjects: true });
+  });
+  afterAll(() => proxy.stop());
+
+  it('deleteMany falls back to single deletes on 501 NotImplemented, then stops asking', async () => {
+    const keys = ['gone/a', 'gone/b', 'gone/c'];
+    for (const key of keys) await s3.storage.put(key, 'x');
+    const quirky = storageOn(s3.server, { endpoint: proxy.endpoint });
+    await quirky.deleteMany([...keys, 'gone/never-there']);
+    expect(await keysUnder(s3.storage, 'gone/')).toEqual([]);
+    expect(proxy.counts.DeleteObjects).toBe(1);
+
+    await s3.storage.put('gone/d', 'x');
+    await quirky.deleteMany(['gone/d']);
+    expect(await keysUnder(s3.storage, 'gone/')).toEqual([]);
+    expect(proxy.counts.DeleteObjects).toBe(1); // Learned: no second DeleteObjects.
+    expect(proxy.counts.DeleteObject).toBe(5);
+  });
+
+  it('a profile without batch delete never sends DeleteObjects', async () => {
+    await s3.storage.put('profile/a', 'x');
+    await s3.storage.put('profile/b', 'x');
+    const before = proxy.counts.DeleteObjects ?? 0;
+    const noBatch = storageOn(s3.server, { endpoint: proxy.endpoint, batchDelete: false });
+    await noBatch.deleteMany(['profile/a', 'profile/b']);
+    expect(await keysUnder(s3.storage, 'profile/')).toEqual([]);
+    expect(proxy.counts.DeleteObjects ?? 0).toBe(before);
+  });
+
+  it('batch delete still works where the store has it', async () => {
+    await s3.storage.put('batch/a', 'x');
+    await s3.storage.put('batch/b', 'x');
+    await s3.storage.deleteMany(['batch/a', 'batch/b']);
+    expect(await keysUnder(s3.storage, 'batch/')).toEqual([]);
+  });
+});
