@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { S3Storage } from '../../adapters/s3/index.js';
 import { expectCode } from '../helpers/streams.js';
@@ -70,5 +71,27 @@ describeEachS3Server('S3 store quirks: no DeleteObjects', {}, (s3) => {
     await s3.storage.put('batch/b', 'x');
     await s3.storage.deleteMany(['batch/a', 'batch/b']);
     expect(await keysUnder(s3.storage, 'batch/')).toEqual([]);
+  });
+});
+
+describeEachS3Server('S3 part sizes (R2 wants equal parts)', {}, (s3) => {
+  let proxy: QuirkProxy;
+  beforeAll(async () => {
+    proxy = await startQuirkProxy(s3.server.endpoint, {});
+  });
+  afterAll(() => proxy.stop());
+
+  it('uploads equal parts, only the last shorter, whatever the body chunking', async () => {
+    const MiB = 1024 * 1024;
+    const size = 12 * MiB + 321;
+    const data = Buffer.alloc(size, 7);
+    // Odd chunk sizes that never line up with a part boundary.
+    async function* chunks() {
+      for (let at = 0; at < size; at += 777_777) yield data.subarray(at, Math.min(at + 777_777, size));
+    }
+    const r2like = storageOn(s3.server, { endpoint: proxy.endpoint, preset: 'r2', partSize: 5 * MiB });
+    await r2like.put('parts/big.bin', Readable.from(chunks()));
+    expect(proxy.partSizes).toEqual([5 * MiB, 5 * MiB, 2 * MiB + 321]);
+    expect((await s3.storage.head('parts/big.bin')).size).toBe(size);
   });
 });

@@ -6,7 +6,7 @@
  *   loses its place);
  * - `noDeleteObjects`: DeleteObjects (POST /?delete) is answered with
  *   501 NotImplemented, as by stores without multi-object delete.
- * Everything else is forwarded unchanged.
+ * Everything else is forwarded unchanged; UploadPart sizes are recorded.
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,17 +20,21 @@ export interface QuirkProxy {
   endpoint: string;
   /** Requests received per S3 operation seen: 'ListObjectsV2', 'DeleteObjects', 'DeleteObject', 'other'. */
   readonly counts: Readonly<Record<string, number>>;
+  /** Content-Length of every UploadPart, in the order received. */
+  readonly partSizes: readonly number[];
   stop(): Promise<void>;
 }
 
 export async function startQuirkProxy(upstream: string, options: QuirkProxyOptions): Promise<QuirkProxy> {
   const target = new URL(upstream);
   const counts: Record<string, number> = {};
+  const partSizes: number[] = [];
   let firstToken: string | undefined;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const operation = operationOf(req.method ?? '', url);
     counts[operation] = (counts[operation] ?? 0) + 1;
+    if (operation === 'UploadPart') partSizes.push(Number(req.headers['content-length']));
     if (operation === 'DeleteObjects' && options.noDeleteObjects) {
       req.resume();
       req.on('end', () => {
@@ -80,6 +84,7 @@ export async function startQuirkProxy(upstream: string, options: QuirkProxyOptio
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counts,
+    partSizes,
     stop: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -92,5 +97,6 @@ function operationOf(method: string, url: URL): string {
   if (method === 'GET' && url.searchParams.get('list-type') === '2') return 'ListObjectsV2';
   if (method === 'POST' && url.searchParams.has('delete')) return 'DeleteObjects';
   if (method === 'DELETE' && !url.searchParams.has('uploadId')) return 'DeleteObject';
+  if (method === 'PUT' && url.searchParams.has('partNumber')) return 'UploadPart';
   return 'other';
 }
