@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Storage } from '../../adapters/s3/index.js';
 import { expectCode } from '../helpers/streams.js';
 import { type QuirkProxy, startQuirkProxy } from '../servers/s3-quirk-proxy.js';
-import { describeEachS3Server, storageOn } from './harness.js';
+import { describeEachS3Server, MOTO, storageOn, useS3Server } from './harness.js';
 
 async function keysUnder(storage: S3Storage, prefix: string): Promise<string[]> {
   const keys: string[] = [];
@@ -93,5 +94,29 @@ describeEachS3Server('S3 part sizes (R2 wants equal parts)', {}, (s3) => {
     await r2like.put('parts/big.bin', Readable.from(chunks()));
     expect(proxy.partSizes).toEqual([5 * MiB, 5 * MiB, 2 * MiB + 321]);
     expect((await s3.storage.head('parts/big.bin')).size).toBe(size);
+  });
+});
+
+describe('S3 store quirks: stuck ListMultipartUploads markers (moto)', () => {
+  // s3rver has no ListMultipartUploads (see s3-server-child.ts); moto has.
+  const s3 = useS3Server({}, MOTO);
+  let proxy: QuirkProxy;
+  beforeAll(async () => {
+    proxy = await startQuirkProxy(s3.server.endpoint, { stuckUploadMarker: true });
+  });
+  afterAll(() => proxy.stop());
+
+  it('abortStaleUploads ends with UNAVAILABLE on a repeated marker instead of looping', async () => {
+    for (const key of ['stuck/a', 'stuck/b']) {
+      await s3.storage.client.send(new CreateMultipartUploadCommand({ Bucket: s3.server.bucket, Key: key }));
+    }
+    const quirky = storageOn(s3.server, { endpoint: proxy.endpoint });
+    const err = await expectCode(
+      quirky.abortStaleUploads(new Date(Date.now() + 60_000), 'stuck/'),
+      'UNAVAILABLE',
+    );
+    expect(err.message).toMatch(/ListMultipartUploads.*already returned/);
+    expect(proxy.counts.ListMultipartUploads).toBe(2);
+    expect(await s3.server.pendingUploads()).toEqual([]); // Page one's uploads were aborted.
   });
 });

@@ -4,6 +4,8 @@
  * - `repeatListToken`: every truncated ListObjectsV2 page after the first
  *   carries the first page's NextContinuationToken again (a store that
  *   loses its place);
+ * - `stuckUploadMarker`: every ListMultipartUploads page claims more follow,
+ *   after the same markers;
  * - `noDeleteObjects`: DeleteObjects (POST /?delete) is answered with
  *   501 NotImplemented, as by stores without multi-object delete.
  * Everything else is forwarded unchanged; UploadPart sizes are recorded.
@@ -14,6 +16,8 @@ import type { AddressInfo } from 'node:net';
 export interface QuirkProxyOptions {
   repeatListToken?: boolean;
   noDeleteObjects?: boolean;
+  /** Every ListMultipartUploads page says "truncated, next marker: stuck". */
+  stuckUploadMarker?: boolean;
 }
 
 export interface QuirkProxy {
@@ -45,15 +49,25 @@ export async function startQuirkProxy(upstream: string, options: QuirkProxyOptio
       });
       return;
     }
-    const rewrite =
-      operation === 'ListObjectsV2' && options.repeatListToken
-        ? (body: string) => {
-            const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(body)?.[1];
-            if (token === undefined) return body;
-            firstToken ??= token;
-            return body.replace(token, firstToken);
-          }
-        : undefined;
+    let rewrite: ((body: string) => string) | undefined;
+    if (operation === 'ListObjectsV2' && options.repeatListToken) {
+      rewrite = (body) => {
+        const token = /<NextContinuationToken>([^<]*)<\/NextContinuationToken>/.exec(body)?.[1];
+        if (token === undefined) return body;
+        firstToken ??= token;
+        return body.replace(token, firstToken);
+      };
+    }
+    if (operation === 'ListMultipartUploads' && options.stuckUploadMarker) {
+      rewrite = (body) =>
+        body
+          .replace(/<IsTruncated>[^<]*<\/IsTruncated>/, '<IsTruncated>true</IsTruncated>')
+          .replace(/<Next(KeyMarker|UploadIdMarker)>[^<]*<\/Next\1>|<Next(KeyMarker|UploadIdMarker)\/>/g, '')
+          .replace(
+            '</ListMultipartUploadsResult>',
+            '<NextKeyMarker>stuck</NextKeyMarker><NextUploadIdMarker>stuck</NextUploadIdMarker></ListMultipartUploadsResult>',
+          );
+    }
     forward(req, res, rewrite);
   });
   const forward = (req: IncomingMessage, res: ServerResponse, rewrite?: (body: string) => string): void => {
@@ -96,6 +110,7 @@ export async function startQuirkProxy(upstream: string, options: QuirkProxyOptio
 function operationOf(method: string, url: URL): string {
   if (method === 'GET' && url.searchParams.get('list-type') === '2') return 'ListObjectsV2';
   if (method === 'POST' && url.searchParams.has('delete')) return 'DeleteObjects';
+  if (method === 'GET' && url.searchParams.has('uploads')) return 'ListMultipartUploads';
   if (method === 'DELETE' && !url.searchParams.has('uploadId')) return 'DeleteObject';
   if (method === 'PUT' && url.searchParams.has('partNumber')) return 'UploadPart';
   return 'other';
