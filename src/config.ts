@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { StowageError } from './errors.js';
 import { normalisePrefix } from './keys.js';
+import { platformStorage } from './platform-env.js';
 import { registerSecret } from './redact.js';
 import { parseStorageUrlText, parseUrlText } from './storage-url.js';
 
@@ -58,7 +59,8 @@ export const DEFAULT_LOCAL_ROOT = './uploads';
 /**
  * Resolves storage configuration, first match wins: the argument,
  * STOWAGE_URL, Heroku add-on variables (Bucketeer, Cloudcube, Cloudinary),
- * AWS_* with S3_BUCKET, else local disk. A URL without credentials gets
+ * platform buckets (Fly.io Tigris, Railway: platform-env.ts), AWS_* with
+ * S3_BUCKET, else local disk. A URL without credentials gets
  * them from lendCredentials().
  */
 export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
@@ -75,6 +77,8 @@ export function resolveStorageConfig(url?: string, env: NodeJS.ProcessEnv = proc
   if (env.BUCKETEER_BUCKET_NAME) return { ...fromBucketeer(env), source: 'Bucketeer add-on (BUCKETEER_*)' };
   if (env.CLOUDCUBE_URL) return { ...fromCloudcube(env), source: 'Cloudcube add-on (CLOUDCUBE_*)' };
   if (env.CLOUDINARY_URL) return { ...parseStorageUrl(env.CLOUDINARY_URL), source: 'CLOUDINARY_URL' };
+  const platform = platformStorage(env);
+  if (platform) return { ...platform.config, source: platform.source };
   const bucket = env.S3_BUCKET ?? env.S3_BUCKET_NAME;
   if (bucket) return { ...fromAwsEnv(bucket, env), source: 'AWS_* with S3_BUCKET' };
   return { adapter: 'local', options: { root: resolve(DEFAULT_LOCAL_ROOT) }, source: 'default (local disk)' };

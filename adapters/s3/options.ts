@@ -20,6 +20,11 @@ export interface S3StorageOptions extends S3Config {
   /** Default: 'WHEN_REQUIRED' for non-AWS endpoints, the SDK's default for AWS. */
   requestChecksumCalculation?: ChecksumMode;
   responseChecksumValidation?: ChecksumMode;
+  /**
+   * The store answers DeleteObjects (default: the preset's, else true). When
+   * false, deleteMany() deletes key by key.
+   */
+  batchDelete?: boolean;
   /** Objects above this size are copied part by part (default and S3 maximum: 5 GiB). */
   multipartCopyThreshold?: number;
   /** Part size of a multipart copy (default 512 MiB). */
@@ -35,6 +40,7 @@ export interface ResolvedS3Options {
   forcePathStyle: boolean;
   isAws: boolean;
   preset: S3Preset | undefined;
+  batchDelete: boolean;
   publicBaseUrl: string | undefined;
   partSize: number;
   queueSize: number;
@@ -64,7 +70,7 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
   }
   const preset = findPreset(options.preset);
   const region = stringOption(options.region, 'region') ?? preset?.region ?? 'us-east-1';
-  let endpoint = stringOption(options.endpoint, 'endpoint');
+  let endpoint = stringOption(options.endpoint, 'endpoint') ?? preset?.endpoint;
   if (endpoint === undefined && preset?.endpointFor && options.region) endpoint = preset.endpointFor(region);
   if (endpoint === undefined && preset?.endpointHelp && !options.client) {
     throw invalidArg(`the ${preset.label} preset needs an endpoint: ${preset.endpointHelp}`);
@@ -77,7 +83,7 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
     }
   }
   const isAws = endpoint === undefined || /\.amazonaws\.com(\.cn)?(:\d+)?$/i.test(new URL(endpoint).host);
-  const nonAwsDefault: ChecksumMode | undefined = isAws ? undefined : 'WHEN_REQUIRED';
+  const nonAwsDefault: ChecksumMode | undefined = isAws ? preset?.checksums : 'WHEN_REQUIRED';
   const partSize = intOption(options.partSize, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE) ?? 8 * MiB;
   const prefix = normalisePrefix(options.prefix);
   return {
@@ -88,6 +94,7 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
     forcePathStyle: options.forcePathStyle ?? preset?.forcePathStyle ?? false,
     isAws,
     preset,
+    batchDelete: booleanOption(options.batchDelete, 'batchDelete') ?? preset?.batchDelete ?? true,
     publicBaseUrl: stringOption(options.publicBaseUrl, 'publicBaseUrl')?.replace(/\/+$/, ''),
     partSize,
     queueSize: intOption(options.queueSize, 'queueSize', 1, 64) ?? 4,
@@ -103,6 +110,12 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
 function stringOption(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string') throw invalidArg(`options.${name} must be a string`);
+  return value;
+}
+
+function booleanOption(value: unknown, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'boolean') throw invalidArg(`options.${name} must be true or false`);
   return value;
 }
 

@@ -35,6 +35,7 @@ import { buildClient } from './client.js';
 import { copyObject, multipartCopy } from './copy.js';
 import { checkUserMetadata, infoFromHead } from './metadata.js';
 import { type ResolvedS3Options, resolveOptions, type S3StorageOptions } from './options.js';
+import { PageTokens } from './pagination.js';
 import { presignPost } from './presign-upload.js';
 import { putObject } from './put.js';
 import { parseContentRange, trimToRange } from './range.js';
@@ -43,6 +44,7 @@ import { abortStaleUploads } from './stale-uploads.js';
 import { publicUrl, signedGetUrl } from './urls.js';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 4; // 5 TiB, S3's limit.
+const SINGLE_DELETES_IN_FLIGHT = 8;
 
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible store), under an optional
@@ -56,11 +58,14 @@ export class S3Storage implements Storage {
   readonly client: S3Client;
   readonly bucket: string;
   private readonly options: ResolvedS3Options;
+  /** DeleteObjects is worth trying: the store's profile says so and it has not answered NotImplemented. */
+  private batchDelete: boolean;
 
   constructor(options: S3StorageOptions) {
     this.options = resolveOptions(options);
     this.client = buildClient(options, this.options);
     this.bucket = this.options.bucket;
+    this.batchDelete = this.options.batchDelete;
     this.capabilities = {
       rangeReads: true,
       copy: true,
@@ -152,16 +157,26 @@ export class S3Storage implements Storage {
   /**
    * Deletes many keys with DeleteObjects, 1,000 per request (idempotent like
    * delete()). Not part of the Storage contract: an S3 extra for cleanups.
+   * Stores without DeleteObjects (the preset's batchDelete: false, or a
+   * NotImplemented answer) get one DeleteObject per key instead.
    */
   async deleteMany(keys: Iterable<string>): Promise<void> {
     const valid = [...keys].map((key) => validateKey(key));
     for (let i = 0; i < valid.length; i += 1000) {
       const batch = valid.slice(i, i + 1000);
+      if (!this.batchDelete) {
+        await this.deleteEach(batch);
+        continue;
+      }
       let out: Awaited<ReturnType<typeof this.deleteBatch>>;
       try {
         out = await this.deleteBatch(batch);
       } catch (err) {
-        throw mapS3Error(err, 'deleting', `${batch.length} keys from ${batch[0]}`);
+        if (!isNotImplemented(err))
+          throw mapS3Error(err, 'deleting', `${batch.length} keys from ${batch[0]}`);
+        this.batchDelete = false; // This store has no DeleteObjects: stop asking.
+        await this.deleteEach(batch);
+        continue;
       }
       const failed = (out.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
       if (failed.length) {
@@ -191,6 +206,7 @@ export class S3Storage implements Storage {
     }
     const root = this.options.rootPrefix;
     const signal = opts?.signal;
+    const tokens = new PageTokens('ListObjectsV2');
     let token: string | undefined;
     let first = true;
     while (first || token) {
@@ -216,7 +232,7 @@ export class S3Storage implements Storage {
         if (entry.LastModified) info.lastModified = entry.LastModified;
         yield info;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = tokens.next(page.IsTruncated ? page.NextContinuationToken : undefined);
     }
   }
 
@@ -292,8 +308,7 @@ export class S3Storage implements Storage {
     try {
       return await abortStaleUploads(this.client, this.bucket, this.s3Key(validPrefix), cutoff, signal);
     } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-      if ((err as Error)?.name === 'NotImplemented' || status === 501) {
+      if (isNotImplemented(err)) {
         throw new StowageError(
           'NOT_SUPPORTED',
           'this S3-compatible store cannot list multipart uploads (ListMultipartUploads); use a bucket lifecycle rule to expire them',
@@ -316,6 +331,13 @@ export class S3Storage implements Storage {
       return infoFromHead(key, out);
     } catch (err) {
       throw mapS3Error(err, 'reading', key);
+    }
+  }
+
+  /** Single deletes, a few at a time: for stores without DeleteObjects. */
+  private async deleteEach(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += SINGLE_DELETES_IN_FLIGHT) {
+      await Promise.all(keys.slice(i, i + SINGLE_DELETES_IN_FLIGHT).map((key) => this.delete(key)));
     }
   }
 
@@ -346,6 +368,12 @@ export class S3Storage implements Storage {
       { abortSignal: signal },
     );
   }
+}
+
+/** The store does not implement the operation (501 NotImplemented). */
+function isNotImplemented(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501;
 }
 
 function isValidKey(key: string): boolean {

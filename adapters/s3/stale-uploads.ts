@@ -1,4 +1,5 @@
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PageTokens } from './pagination.js';
 
 /**
  * Aborts multipart uploads under `prefix` started before `cutoff`: the parts
@@ -13,6 +14,7 @@ export async function abortStaleUploads(
   signal?: AbortSignal,
 ): Promise<number> {
   let aborted = 0;
+  const markers = new PageTokens('ListMultipartUploads');
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;
   do {
@@ -37,6 +39,7 @@ export async function abortStaleUploads(
     }
     keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
     uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    if (keyMarker !== undefined) markers.next(`${keyMarker}\n${uploadIdMarker ?? ''}`);
   } while (keyMarker);
   return aborted;
 }

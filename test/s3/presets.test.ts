@@ -46,6 +46,82 @@ describe('S3 presets and configuration', () => {
     });
   });
 
+  it('fixed-endpoint stores: Tigris, GCS and Railway need no endpoint; all non-AWS get WHEN_REQUIRED', () => {
+    expect(resolveOptions({ bucket: 'b', preset: 'tigris' })).toMatchObject({
+      endpoint: 'https://fly.storage.tigris.dev',
+      region: 'auto',
+      isAws: false,
+      forcePathStyle: false,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      batchDelete: true,
+    });
+    expect(resolveOptions({ bucket: 'b', preset: 'gcs' })).toMatchObject({
+      endpoint: 'https://storage.googleapis.com',
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      batchDelete: false,
+    });
+    expect(resolveOptions({ bucket: 'b', preset: 'railway' }).endpoint).toBe('https://storage.railway.app');
+    // An explicit endpoint still wins.
+    expect(resolveOptions({ bucket: 'b', preset: 'tigris', endpoint: 'http://127.0.0.1:9' }).endpoint).toBe(
+      'http://127.0.0.1:9',
+    );
+  });
+
+  it('Wasabi and Scaleway derive the endpoint from the region; Supabase and OCI need theirs, path style', () => {
+    expect(resolveOptions({ bucket: 'b', preset: 'wasabi', region: 'eu-central-1' }).endpoint).toBe(
+      'https://s3.eu-central-1.wasabisys.com',
+    );
+    expect(resolveOptions({ bucket: 'b', preset: 'scaleway', region: 'fr-par' }).endpoint).toBe(
+      'https://s3.fr-par.scw.cloud',
+    );
+    expect(() => resolveOptions({ bucket: 'b', preset: 'wasabi' })).toThrow(/wasabisys\.com/);
+    expect(() => resolveOptions({ bucket: 'b', preset: 'supabase' })).toThrow(
+      /supabase\.co\/storage\/v1\/s3/,
+    );
+    expect(() => resolveOptions({ bucket: 'b', preset: 'oci' })).toThrow(/compat\.objectstorage/);
+    const supabase = resolveOptions({
+      bucket: 'b',
+      preset: 'supabase',
+      region: 'eu-west-2',
+      endpoint: 'https://proj.supabase.co/storage/v1/s3',
+    });
+    expect(supabase).toMatchObject({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const oci = resolveOptions({
+      bucket: 'b',
+      preset: 'oci',
+      region: 'eu-frankfurt-1',
+      endpoint: 'https://ns.compat.objectstorage.eu-frankfurt-1.oraclecloud.com',
+    });
+    expect(oci).toMatchObject({ forcePathStyle: true, batchDelete: false });
+  });
+
+  it('every profile states POST support, batch delete, part rule and public URL form', () => {
+    for (const [name, preset] of Object.entries(S3_PRESETS)) {
+      expect(typeof preset.presignedPost, name).toBe('boolean');
+      expect(typeof preset.batchDelete, name).toBe('boolean');
+      expect(preset.partRule, name).toMatch(/5 MiB/);
+      expect(preset.publicUrl, name).not.toBe('');
+    }
+    expect(S3_PRESETS.r2?.partRule).toMatch(/same size except the last/);
+    expect(S3_PRESETS.wasabi?.note).toMatch(/egress/);
+    const noPost = ['r2', 'b2', 'gcs', 'supabase', 'oci', 'railway'];
+    for (const name of noPost) {
+      const s = new S3Storage({
+        bucket: 'b',
+        preset: name,
+        region: 'r1',
+        endpoint: 'https://s3.example.com',
+      });
+      expect(s.capabilities.presignUpload, name).toBe(false);
+    }
+    const post = new S3Storage({ bucket: 'b', preset: 'tigris' });
+    expect(post.capabilities.presignUpload).toBe(true);
+    // The option beats the profile.
+    expect(resolveOptions({ bucket: 'b', preset: 'gcs', batchDelete: true }).batchDelete).toBe(true);
+    expect(() => resolveOptions({ bucket: 'b', batchDelete: 'no' as never })).toThrow(/batchDelete/);
+  });
+
   it('Bucketeer and Cloudcube config vars become an AWS S3Storage (cube name as prefix)', async () => {
     const bucketeer = (await createStorage(undefined, {
       BUCKETEER_BUCKET_NAME: 'bucketeer-123',
@@ -76,7 +152,21 @@ describe('S3 presets and configuration', () => {
     expect(() => new S3Storage({ bucket: 'b', partSize: 1024 })).toThrow(/partSize/);
     expect(() => new S3Storage({ bucket: 'b', endpoint: 'not a url' })).toThrow(/endpoint/);
     expect(Object.keys(S3_PRESETS)).toEqual(
-      expect.arrayContaining(['r2', 'b2', 'minio', 'spaces', 'bucketeer', 'cloudcube']),
+      expect.arrayContaining([
+        'r2',
+        'b2',
+        'minio',
+        'spaces',
+        'bucketeer',
+        'cloudcube',
+        'tigris',
+        'gcs',
+        'supabase',
+        'wasabi',
+        'scaleway',
+        'oci',
+        'railway',
+      ]),
     );
   });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { S3Storage } from '../../adapters/s3/index.js';
 import { manifestUrl } from '../../src/cli/storage-target.js';
 import { lendCredentials, parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
 import { createStorage } from '../../src/create-storage.js';
@@ -375,5 +376,94 @@ describe('createStorage', () => {
       STOWAGE_EPHEMERAL_OK: '1',
     });
     expect(local.name).toBe('local');
+  });
+});
+
+describe('platform buckets (Fly.io Tigris, Railway)', () => {
+  const fly = {
+    BUCKET_NAME: 'fly-bucket',
+    AWS_ENDPOINT_URL_S3: 'https://fly.storage.tigris.dev',
+    AWS_REGION: 'auto',
+    AWS_ACCESS_KEY_ID: 'tid_fly',
+    AWS_SECRET_ACCESS_KEY: 'tsec_flysecret99',
+  };
+  const railway = {
+    AWS_S3_BUCKET_NAME: 'railway-bucket-ab12',
+    AWS_ENDPOINT_URL: 'https://storage.railway.app',
+    AWS_DEFAULT_REGION: 'auto',
+    AWS_ACCESS_KEY_ID: 'tid_rail',
+    AWS_SECRET_ACCESS_KEY: 'tsec_railsecret99',
+  };
+
+  it("Fly.io's Tigris variables become the tigris profile", () => {
+    expect(resolveStorageConfig(undefined, fly)).toEqual({
+      adapter: 's3',
+      source: 'Fly.io Tigris (BUCKET_NAME, AWS_ENDPOINT_URL_S3)',
+      options: {
+        bucket: 'fly-bucket',
+        endpoint: 'https://fly.storage.tigris.dev',
+        region: 'auto',
+        credentials: { accessKeyId: 'tid_fly', secretAccessKey: 'tsec_flysecret99' },
+        preset: 'tigris',
+      },
+    });
+  });
+
+  it("Railway's bucket variables become the railway profile", () => {
+    expect(resolveStorageConfig(undefined, railway)).toEqual({
+      adapter: 's3',
+      source: 'Railway bucket (AWS_S3_BUCKET_NAME, AWS_ENDPOINT_URL)',
+      options: {
+        bucket: 'railway-bucket-ab12',
+        endpoint: 'https://storage.railway.app',
+        region: 'auto',
+        credentials: { accessKeyId: 'tid_rail', secretAccessKey: 'tsec_railsecret99' },
+        preset: 'railway',
+      },
+    });
+    // The same variable names elsewhere: that endpoint, no Railway profile.
+    const other = resolveStorageConfig(undefined, { ...railway, AWS_ENDPOINT_URL: 'https://s3.example.com' });
+    expect(other.options).not.toHaveProperty('preset');
+    expect(other.options).toMatchObject({ endpoint: 'https://s3.example.com' });
+  });
+
+  it('come after STOWAGE_URL and the Heroku add-ons, before AWS_* with S3_BUCKET', () => {
+    expect(resolveStorageConfig(undefined, { STOWAGE_URL: 'memory://', ...fly }).source).toBe('STOWAGE_URL');
+    expect(
+      resolveStorageConfig(undefined, {
+        BUCKETEER_BUCKET_NAME: 'b',
+        BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIABKT',
+        BUCKETEER_AWS_SECRET_ACCESS_KEY: 'bucketeersecret',
+        ...fly,
+      }).source,
+    ).toBe('Bucketeer add-on (BUCKETEER_*)');
+    expect(resolveStorageConfig(undefined, { S3_BUCKET: 'mine', ...fly }).source).toMatch(/Tigris/);
+    expect(resolveStorageConfig(undefined, { ...fly, ...railway }).source).toMatch(/Tigris/);
+  });
+
+  it('a BUCKET_NAME without a Tigris endpoint is not taken for Tigris', () => {
+    const c = resolveStorageConfig(undefined, { ...fly, AWS_ENDPOINT_URL_S3: 'https://s3.example.com' });
+    expect(c.source).toBe('default (local disk)');
+  });
+
+  it('names a missing key instead of falling back to other credentials', async () => {
+    const { AWS_SECRET_ACCESS_KEY: _, ...noSecret } = fly;
+    const err = await expectCode(async () => resolveStorageConfig(undefined, noSecret), 'INVALID_ARGUMENT');
+    expect(err.message).toMatch(/Fly\.io Tigris.*AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it('a lock-file URL of the bucket gets its keys (AWS_*); the secret is redacted', () => {
+    const lock = `s3://fly-bucket/assets?preset=tigris&endpoint=${encodeURIComponent('https://fly.storage.tigris.dev')}`;
+    const c = resolveStorageConfig(lock, fly);
+    expect(c.options).toMatchObject({ credentials: { accessKeyId: 'tid_fly' }, region: 'auto' });
+    resolveStorageConfig(undefined, fly);
+    expect(redact('boom tsec_flysecret99')).not.toContain('tsec_flysecret99');
+  });
+
+  it('createStorage() builds an S3Storage with the profile', async () => {
+    const storage = await createStorage(undefined, fly);
+    expect(storage).toBeInstanceOf(S3Storage);
+    expect((storage as S3Storage).bucket).toBe('fly-bucket');
+    expect(storage.capabilities.presignUpload).toBe(true);
   });
 });
