@@ -96,6 +96,14 @@ export async function startS3Server(options: StartS3ServerOptions = {}): Promise
   const endpoint = `http://127.0.0.1:${port}`;
   const uploadsDir = join(directory, bucket, '._S3rver_uploads');
   let stopped: Promise<void> | undefined;
+  // A crash after listening: say why, or the tests only see ECONNREFUSED.
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  child.once('exit', (code, signal) => {
+    if (!stopped) console.error(`[s3rver] exited unexpectedly (code ${code}, signal ${signal}): ${stderr}`);
+  });
 
   return {
     endpoint,
