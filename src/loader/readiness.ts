@@ -94,16 +94,15 @@ export function readiness(handle: ReadinessSource, options: ReadinessOptions = {
     res.setHeader('Cache-Control', 'no-store');
     res.end(JSON.stringify(body));
   };
-  const notReady = (res: ReadinessResponse) => {
+  const notReady = (res: ReadinessResponse, extra: object = {}) => {
     const status = handle.status() as { state?: unknown };
     const headline = HEADLINE[String(status.state)] ?? 'artifacts are still loading';
-    answer(res, 503, { error: headline, ...status });
+    answer(res, 503, { error: headline, ...status, ...extra });
   };
   const gate = (req: ReadinessRequest, res: ReadinessResponse, next: (err?: unknown) => void) => {
     if (healthPath !== undefined && pathOf(req.url) === healthPath) {
-      const status = { ...handle.status(), held: held.size };
-      if (handle.isReady()) answer(res, 200, status);
-      else notReady(res);
+      if (handle.isReady()) answer(res, 200, { ...handle.status(), held: held.size });
+      else notReady(res, { held: held.size });
       return;
     }
     if (handle.isReady()) {
