@@ -109,9 +109,9 @@ export function readiness(handle: ReadinessSource, options: ReadinessOptions = {
       next();
       return;
     }
-    const failed = (handle.status() as { state?: unknown }).state === 'failed';
+    // Once the load has settled and this is not ready, it failed: answer at once.
     const go = () => (handle.isReady() ? next() : notReady(res));
-    if (settled || failed || holdMs === 0 || !held.hold(res, go, () => notReady(res))) notReady(res);
+    if (settled || holdMs === 0 || !held.hold(res, go, () => notReady(res))) notReady(res);
   };
   Object.defineProperty(gate, 'held', { get: () => held.size, enumerable: true });
   return gate as ReadinessMiddleware;
