@@ -60,7 +60,11 @@ export interface ArtifactsHandle {
   readonly ready: Promise<RestoredFile[]>;
   isReady(): boolean;
   status(): ArtifactsStatus;
-  /** Express-compatible middleware: 503 + Retry-After + JSON status until ready, then next(). */
+  /**
+   * Express-compatible middleware: holds requests while loading (default up
+   * to 25 s), next() once ready, 503 + Retry-After + JSON status past the
+   * bound or after a final failure; `healthPath` answers 200 only when ready.
+   */
   middleware(options?: ReadinessOptions): ReadinessMiddleware;
 }
 

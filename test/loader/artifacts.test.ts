@@ -280,7 +280,7 @@ describe('artifacts() background mode and the readiness middleware', () => {
     storage.hold();
     const handle = artifacts(base());
     const app = express();
-    app.use(handle.middleware({ retryAfter: 3 }));
+    app.use(handle.middleware({ retryAfter: 3, hold: 0 }));
     app.get('/', (_req, res) => {
       res.send('hello');
     });

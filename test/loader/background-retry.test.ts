@@ -82,7 +82,7 @@ const base = () => ({
 async function statusOverHttp(
   handle: ReturnType<typeof artifacts>,
 ): Promise<{ status: number; body: ArtifactsStatus & { error: string } }> {
-  const gate = handle.middleware();
+  const gate = handle.middleware({ hold: 0 }); // mid-run answers, not held
   const server = http.createServer((req, res) => gate(req, res, () => res.end('ok')));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
