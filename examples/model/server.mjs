@@ -34,7 +34,7 @@ app.get('/health', (_req, res) => {
   res.json({ up: true, ready: model !== undefined, ...weights.status() });
 });
 
-// Every route below waits for the weights: 503 + Retry-After + progress until then.
+// Every route below waits for the weights: held until ready (up to 25 s), else 503 + Retry-After + progress.
 app.use(weights.middleware({ retryAfter: 2 }));
 app.use((_req, res, next) => {
   // The files are in place but the model is still being opened: same answer, briefly.
