@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { describeEachS3Server } from '../s3/harness.js';
+import { type Bins, buildBins } from './bins.js';
+import { removeDir, tempDir } from './helpers.js';
+
+let bins: Bins;
+beforeAll(async () => {
+  bins = await buildBins();
+}, 120_000);
+afterAll(async () => {
+  await bins?.remove();
+});
+
+interface Row {
+  name: string;
+  result: 'ok' | 'FAIL' | 'skip';
+  detail: string;
+}
+
+/** The real bin, with a clean environment: no inherited AWS_* or STOWAGE_URL. */
+function doctor(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [bins.stowage, 'doctor', ...args], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((done) => child.on('close', (code) => done({ code, out, err })));
+}
+
+function results(json: string): Record<string, Row['result']> {
+  const parsed = JSON.parse(json) as { checks: Row[] };
+  return Object.fromEntries(parsed.checks.map((c) => [c.name, c.result]));
+}
+
+const BASICS = ['credentials', 'bucket exists', 'put', 'get', 'range get', 'head', 'list', 'copy', 'delete'];
+
+describe('stowage doctor on file:', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir('doctor');
+  });
+  afterAll(async () => {
+    await removeDir(dir);
+  });
+
+  it('passes the basic rows, says the presign rows are not supported, leaves nothing behind', async () => {
+    const r = await doctor([`file:${dir}`, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.OK);
+    const rows = results(r.out);
+    for (const name of BASICS) expect(rows[name], name).toBe('ok');
+    expect(rows['multipart upload']).toBe('skip');
+    expect(rows['presigned POST']).toBe('skip');
+    expect(rows.cleanup).toBe('ok');
+    const { readdir } = await import('node:fs/promises');
+    const left = await readdir(dir, { recursive: true });
+    expect(left.filter((p) => !p.startsWith('.stowage-doctor') || p.split('/').length > 1)).toEqual([]);
+  });
+
+  it('prints a table and its help', async () => {
+    const r = await doctor([`file:${dir}`]);
+    expect(r.code).toBe(EXIT.OK);
+    expect(r.out).toMatch(/^ {2}range get +ok +bytes 2-5 match$/m);
+    expect(r.out).toContain('doctor: all checks passed');
+    const help = await doctor(['--help']);
+    expect(help.code).toBe(EXIT.OK);
+    expect(help.out).toContain('--origin <origin>');
+  });
+
+  it('no storage configured is a usage error', async () => {
+    expect((await doctor([])).code).toBe(EXIT.USAGE);
+  });
+});
+
+describeEachS3Server('stowage doctor against S3', {}, (s3) => {
+  const query = () =>
+    `region=${s3.server.region}&endpoint=${encodeURIComponent(s3.server.endpoint)}&forcePathStyle=true`;
+  const urlWith = (key: string, secret: string, bucket = s3.server.bucket) =>
+    `s3://${key}:${encodeURIComponent(secret)}@${bucket}/app?${query()}`;
+
+  it('passes every row it can, reports what the server lacks, and leaves nothing under the scratch prefix', async () => {
+    const r = await doctor([
+      urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
+      '--json',
+      '--origin',
+      'https://app.example',
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(EXIT.OK);
+    const rows = results(r.out);
+    for (const name of [...BASICS, 'multipart upload', 'presigned GET', 'presigned POST', 'checksum headers'])
+      expect(rows[name], name).toBe('ok');
+    expect(rows['presigned PUT']).toBe('skip');
+    expect(rows.cleanup).toBe('ok');
+    expect(r.out).not.toContain(s3.server.secretAccessKey);
+    const left: string[] = [];
+    for await (const info of s3.storage.list('app/.stowage-doctor/')) left.push(info.key);
+    expect(left).toEqual([]);
+  }, 60_000);
+
+  s3.it('signatureChecks', 'wrong credentials exit 3', async () => {
+    const r = await doctor([urlWith(s3.server.accessKeyId, 'not-the-secret')]);
+    expect(r.code).toBe(EXIT.STORAGE);
+    expect(r.err).not.toContain('not-the-secret');
+  });
+
+  it('a missing bucket exits 3', async () => {
+    const r = await doctor([urlWith(s3.server.accessKeyId, s3.server.secretAccessKey, 'no-such-bucket')]);
+    expect(r.code).toBe(EXIT.STORAGE);
+    expect(r.err).toContain('bucket does not exist');
+  });
+});
