@@ -57,7 +57,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   add('credentials', 'ok', storage.name === 's3' ? 'accepted' : 'none needed');
   add('bucket exists', 'ok', 'listing answered');
 
-  const scratch = `.stowage-doctor/${randomBytes(6).toString('hex')}/`;
+  const scratch = `stowage-doctor/${randomBytes(6).toString('hex')}/`;
   const probe = new Probe(storage, scratch, add, options.signal);
   try {
     await probe.basics();

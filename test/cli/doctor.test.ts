@@ -59,11 +59,12 @@ describe('stowage doctor on file:', () => {
     expect(rows.cleanup).toBe('ok');
     const { readdir } = await import('node:fs/promises');
     const left = await readdir(dir, { recursive: true });
-    expect(left.filter((p) => !p.startsWith('.stowage-doctor') || p.split('/').length > 1)).toEqual([]);
+    expect(left.filter((p) => !p.startsWith('stowage-doctor') || p.split('/').length > 1)).toEqual([]);
   });
 
   it('prints a table and its help', async () => {
     const r = await doctor([`file:${dir}`]);
+    if (r.code !== 0) console.log(r.out, r.err);
     expect(r.code).toBe(EXIT.OK);
     expect(r.out).toMatch(/^ {2}range get +ok +bytes 2-5 match$/m);
     expect(r.out).toContain('doctor: all checks passed');
@@ -84,24 +85,43 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     `s3://${key}:${encodeURIComponent(secret)}@${bucket}/app?${query()}`;
 
   it('passes every row it can, reports what the server lacks, and leaves nothing under the scratch prefix', async () => {
-    const r = await doctor([
-      urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
-      '--json',
-      '--origin',
-      'https://app.example',
-    ]);
+    const r = await doctor([urlWith(s3.server.accessKeyId, s3.server.secretAccessKey), '--json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(EXIT.OK);
     const rows = results(r.out);
     for (const name of [...BASICS, 'multipart upload', 'presigned GET', 'presigned POST', 'checksum headers'])
       expect(rows[name], name).toBe('ok');
     expect(rows['presigned PUT']).toBe('skip');
+    expect(rows.CORS).toBe('skip');
     expect(rows.cleanup).toBe('ok');
     expect(r.out).not.toContain(s3.server.secretAccessKey);
     const left: string[] = [];
-    for await (const info of s3.storage.list('app/.stowage-doctor/')) left.push(info.key);
+    for await (const info of s3.storage.list('app/stowage-doctor/')) left.push(info.key);
     expect(left).toEqual([]);
   }, 60_000);
+
+  it('--origin: the bucket has no CORS rule, so both preflights FAIL (exit 1) and it says what to add', async () => {
+    const r = await doctor([
+      urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
+      '--origin',
+      'https://app.example',
+    ]);
+    expect(r.code).toBe(EXIT.FAILURE);
+    expect(r.out).toMatch(
+      /^ {2}CORS POST +FAIL +preflight from https:\/\/app\.example refused .*add a CORS rule/m,
+    );
+    expect(r.out).toMatch(/^ {2}CORS PUT +FAIL /m);
+    expect(r.out).toMatch(/^ {2}cleanup +ok /m);
+    expect(r.out).toContain('doctor: 2 check(s) failed');
+  }, 60_000);
+
+  if (s3.kind.gaps.signatureChecks) {
+    it('a wrong secret: this server never checks it, and the credentials row says what the store answered', async () => {
+      const r = await doctor([urlWith(s3.server.accessKeyId, 'not-the-secret'), '--json']);
+      expect(r.code).toBe(EXIT.OK);
+      expect(results(r.out).credentials).toBe('ok');
+    }, 60_000);
+  }
 
   s3.it('signatureChecks', 'wrong credentials exit 3', async () => {
     const r = await doctor([urlWith(s3.server.accessKeyId, 'not-the-secret')]);
