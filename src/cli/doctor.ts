@@ -205,7 +205,7 @@ class Probe {
         form.append('Content-Type', 'text/plain');
         form.append(grant.fileField, new Blob([this.body], { type: 'text/plain' }), 'probe.txt');
         const res = await fetch(grant.url, { method: 'POST', body: form, ...signalOpt(this.signal) });
-        if (res.status >= 300) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+        if (res.status >= 300) throw new Error(`HTTP ${res.status} ${errorCodeOf(await res.text())}`);
         const info = await s.head(`${this.scratch}post.txt`);
         if (info.size !== this.body.length) throw new Error(`stored ${info.size} bytes`);
         return `HTTP ${res.status}, object stored`;
@@ -290,6 +290,11 @@ function addPresetAdvice(config: StorageConfig, recommendations: string[]): void
 
 function notSupported(message: string): StowageError {
   return new StowageError('NOT_SUPPORTED', message);
+}
+
+/** The <Code> of an S3 XML error body: the part that says what is wrong. */
+function errorCodeOf(xml: string): string {
+  return /<Code>([^<]{1,100})<\/Code>/.exec(xml)?.[1] ?? '(no S3 error code)';
 }
 
 function signalOpt(signal: AbortSignal | undefined): { signal?: AbortSignal } {

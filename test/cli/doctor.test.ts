@@ -116,10 +116,15 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
   }, 60_000);
 
   if (s3.kind.gaps.signatureChecks) {
-    it('a wrong secret: this server never checks it, and the credentials row says what the store answered', async () => {
+    it('a wrong secret: this server checks only POST policy signatures, and the table says just that', async () => {
       const r = await doctor([urlWith(s3.server.accessKeyId, 'not-the-secret'), '--json']);
-      expect(r.code).toBe(EXIT.OK);
+      expect(r.code).toBe(EXIT.FAILURE);
+      const checks = (JSON.parse(r.out) as { checks: Row[] }).checks;
+      expect(checks.filter((c) => c.result === 'FAIL')).toEqual([
+        { name: 'presigned POST', result: 'FAIL', detail: 'HTTP 403 SignatureDoesNotMatch' },
+      ]);
       expect(results(r.out).credentials).toBe('ok');
+      expect(results(r.out).cleanup).toBe('ok');
     }, 60_000);
   }
 
