@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { DeleteBucketCorsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeEachS3Server } from '../s3/harness.js';
@@ -114,6 +115,41 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     expect(r.out).toMatch(/^ {2}cleanup +ok /m);
     expect(r.out).toContain('doctor: 2 check(s) failed');
   }, 60_000);
+
+  // A preflight is an unsigned request, which moto (authentication on) refuses like an anonymous read.
+  s3.it(
+    'anonymousReads',
+    '--origin with a CORS rule on the bucket: both preflights pass',
+    async () => {
+      await s3.storage.client.send(
+        new PutBucketCorsCommand({
+          Bucket: s3.server.bucket,
+          CORSConfiguration: {
+            CORSRules: [
+              {
+                AllowedOrigins: ['https://app.example'],
+                AllowedMethods: ['POST', 'PUT'],
+                AllowedHeaders: ['*'],
+              },
+            ],
+          },
+        }),
+      );
+      try {
+        const r = await doctor([
+          urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
+          '--origin',
+          'https://app.example',
+        ]);
+        expect(r.out).toMatch(/^ {2}CORS POST +ok +allowed for https:\/\/app\.example$/m);
+        expect(r.out).toMatch(/^ {2}CORS PUT +ok /m);
+        expect(r.code).toBe(EXIT.OK);
+      } finally {
+        await s3.storage.client.send(new DeleteBucketCorsCommand({ Bucket: s3.server.bucket }));
+      }
+    },
+    60_000,
+  );
 
   if (s3.kind.gaps.signatureChecks) {
     it('a wrong secret: this server checks only POST policy signatures, and the table says just that', async () => {
