@@ -9,7 +9,7 @@ import { removeDir, tempDir } from './helpers.js';
 let bins: Bins;
 beforeAll(async () => {
   bins = await buildBins();
-}, 120_000);
+});
 afterAll(async () => {
   await bins?.remove();
 });
@@ -99,7 +99,7 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     const left: string[] = [];
     for await (const info of s3.storage.list('app/stowage-doctor/')) left.push(info.key);
     expect(left).toEqual([]);
-  }, 60_000);
+  });
 
   it('--origin: the bucket has no CORS rule, so both preflights FAIL (exit 1) and it says what to add', async () => {
     const r = await doctor([
@@ -114,42 +114,37 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     expect(r.out).toMatch(/^ {2}CORS PUT +FAIL /m);
     expect(r.out).toMatch(/^ {2}cleanup +ok /m);
     expect(r.out).toContain('doctor: 2 check(s) failed');
-  }, 60_000);
+  });
 
   // A preflight is an unsigned request, which moto (authentication on) refuses like an anonymous read.
-  s3.it(
-    'anonymousReads',
-    '--origin with a CORS rule on the bucket: both preflights pass',
-    async () => {
-      await s3.storage.client.send(
-        new PutBucketCorsCommand({
-          Bucket: s3.server.bucket,
-          CORSConfiguration: {
-            CORSRules: [
-              {
-                AllowedOrigins: ['https://app.example'],
-                AllowedMethods: ['POST', 'PUT'],
-                AllowedHeaders: ['*'],
-              },
-            ],
-          },
-        }),
-      );
-      try {
-        const r = await doctor([
-          urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
-          '--origin',
-          'https://app.example',
-        ]);
-        expect(r.out).toMatch(/^ {2}CORS POST +ok +allowed for https:\/\/app\.example$/m);
-        expect(r.out).toMatch(/^ {2}CORS PUT +ok /m);
-        expect(r.code).toBe(EXIT.OK);
-      } finally {
-        await s3.storage.client.send(new DeleteBucketCorsCommand({ Bucket: s3.server.bucket }));
-      }
-    },
-    60_000,
-  );
+  s3.it('anonymousReads', '--origin with a CORS rule on the bucket: both preflights pass', async () => {
+    await s3.storage.client.send(
+      new PutBucketCorsCommand({
+        Bucket: s3.server.bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['POST', 'PUT'],
+              AllowedHeaders: ['*'],
+            },
+          ],
+        },
+      }),
+    );
+    try {
+      const r = await doctor([
+        urlWith(s3.server.accessKeyId, s3.server.secretAccessKey),
+        '--origin',
+        'https://app.example',
+      ]);
+      expect(r.out).toMatch(/^ {2}CORS POST +ok +allowed for https:\/\/app\.example$/m);
+      expect(r.out).toMatch(/^ {2}CORS PUT +ok /m);
+      expect(r.code).toBe(EXIT.OK);
+    } finally {
+      await s3.storage.client.send(new DeleteBucketCorsCommand({ Bucket: s3.server.bucket }));
+    }
+  });
 
   if (s3.kind.gaps.signatureChecks) {
     it('a wrong secret: this server checks only POST policy signatures, and the table says just that', async () => {
@@ -161,7 +156,7 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
       ]);
       expect(results(r.out).credentials).toBe('ok');
       expect(results(r.out).cleanup).toBe('ok');
-    }, 60_000);
+    });
   }
 
   s3.it('signatureChecks', 'wrong credentials exit 3', async () => {
