@@ -61,7 +61,8 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   const probe = new Probe(storage, scratch, add, options.signal);
   try {
     await probe.basics();
-    await probe.multipart(config);
+    await probe.multipart(config, url);
+    await probe.listMultipart();
     await probe.presigned(recommendations);
     await probe.checksums(config, recommendations);
     await probe.cors(options.origin);
@@ -159,7 +160,7 @@ class Probe {
     });
   }
 
-  async multipart(config: StorageConfig): Promise<void> {
+  async multipart(config: StorageConfig, url: string): Promise<void> {
     if (config.adapter !== 's3') {
       this.add('multipart upload', 'skip', `not supported: ${this.storage.name} has no multipart uploads`);
       return;
@@ -167,7 +168,7 @@ class Probe {
     // A Storage of its own with the smallest part size: two parts for a 5 MiB + 1 body.
     const small = await openStorage(
       { adapter: 's3', options: { ...config.options, partSize: PART_SIZE } as typeof config.options },
-      'doctor',
+      url,
     );
     const body = randomBytes(PART_SIZE + 1);
     const key = `${this.scratch}multipart.bin`;
@@ -176,6 +177,22 @@ class Probe {
       const info = await small.head(key);
       if (info.size !== body.length) throw new Error(`stored ${info.size} bytes, sent ${body.length}`);
       return `2 parts, ${body.length} bytes`;
+    });
+  }
+
+  /** What `stowage sweep` needs to abort stale multipart uploads (nothing is older than 1970: aborts none). */
+  async listMultipart(): Promise<void> {
+    const s = this.storage as Storage & {
+      abortStaleUploads?: (cutoff: Date, prefix: string, signal?: AbortSignal) => Promise<number>;
+    };
+    const abort = s.abortStaleUploads?.bind(s);
+    if (!abort) {
+      this.add('list multipart uploads', 'skip', `not supported: ${s.name} has no multipart uploads`);
+      return;
+    }
+    await this.check('list multipart uploads', async () => {
+      await abort(new Date(0), this.scratch, this.signal);
+      return 'answered (stowage sweep can abort stale uploads)';
     });
   }
 
@@ -197,7 +214,8 @@ class Probe {
       if (s.name === 's3') recommendations.push('this store takes no POST: use presigned PUT');
     } else {
       const presign = s.presignUpload.bind(s);
-      const ok = await this.check('presigned POST', async () => {
+      let refusedPost = false;
+      await this.check('presigned POST', async () => {
         const grant = await presign(`${this.scratch}post.txt`, { maxSize: 1024, expiresIn: 300 });
         this.directUploadUrl = grant.url;
         const form = new FormData();
@@ -205,12 +223,17 @@ class Probe {
         form.append('Content-Type', 'text/plain');
         form.append(grant.fileField, new Blob([this.body], { type: 'text/plain' }), 'probe.txt');
         const res = await fetch(grant.url, { method: 'POST', body: form, ...signalOpt(this.signal) });
-        if (res.status >= 300) throw new Error(`HTTP ${res.status} ${errorCodeOf(await res.text())}`);
+        if (res.status >= 300) {
+          const code = errorCodeOf(await res.text());
+          refusedPost =
+            res.status === 405 || res.status === 501 || /NotImplemented|MethodNotAllowed/.test(code);
+          throw new Error(`HTTP ${res.status} ${code}`);
+        }
         const info = await s.head(`${this.scratch}post.txt`);
         if (info.size !== this.body.length) throw new Error(`stored ${info.size} bytes`);
         return `HTTP ${res.status}, object stored`;
       });
-      if (!ok) recommendations.push('this store takes no POST: use presigned PUT');
+      if (refusedPost) recommendations.push('this store takes no POST: use presigned PUT');
     }
     this.add('presigned PUT', 'skip', 'not offered by the stowage adapter');
   }
@@ -220,7 +243,7 @@ class Probe {
     const sha256 = createHash('sha256').update(this.body).digest('hex');
     const ok = await this.check('checksum headers', async () => {
       await this.storage.put(key, this.body, { sha256, size: this.body.length });
-      return config.adapter === 's3' ? 'sha256 checksum accepted' : 'sha256 verified by the adapter';
+      return 'a put with an expected sha256 accepted';
     });
     if (!ok && config.adapter === 's3') recommendations.push('checksums WHEN_REQUIRED');
   }

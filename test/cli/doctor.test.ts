@@ -68,6 +68,16 @@ describe('stowage doctor on file:', () => {
     expect(left.filter((p) => !p.startsWith('stowage-doctor') || p.split('/').length > 1)).toEqual([]);
   });
 
+  it('memory:// gets the same rows', async () => {
+    const r = await doctor(['memory://', '--json']);
+    expect(r.code).toBe(EXIT.OK);
+    const rows = results(r.out);
+    for (const name of BASICS) expect(rows[name], name).toBe('ok');
+    expect(rows['presigned GET']).toBe('skip');
+    expect(rows['list multipart uploads']).toBe('skip');
+    expect(rows.cleanup).toBe('ok');
+  });
+
   it('prints a table and its help', async () => {
     const r = await doctor([`file:${dir}`]);
     if (r.code !== 0) console.log(r.out, r.err);
@@ -99,6 +109,8 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
       expect(rows[name], name).toBe('ok');
     expect(rows['presigned PUT']).toBe('skip');
     expect(rows.CORS).toBe('skip');
+    // s3rver has no ListMultipartUploads (what sweep uses); moto has.
+    expect(rows['list multipart uploads']).toBe(s3.kind.name === 's3rver' ? 'skip' : 'ok');
     expect(rows.cleanup).toBe('ok');
     expect(r.out).not.toContain(s3.server.secretAccessKey);
     const left: string[] = [];
@@ -119,6 +131,16 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     expect(r.out).toMatch(/^ {2}CORS PUT +FAIL /m);
     expect(r.out).toMatch(/^ {2}cleanup +ok /m);
     expect(r.out).toContain('doctor: 2 check(s) failed');
+  });
+
+  it('preset=r2: no POST uploads, and it recommends presigned PUT', async () => {
+    const r = await doctor([
+      `${urlWith(s3.server.accessKeyId, s3.server.secretAccessKey)}&preset=r2`,
+      '--json',
+    ]);
+    const parsed = JSON.parse(r.out) as { checks: Row[]; recommendations: string[] };
+    expect(parsed.checks.find((c) => c.name === 'presigned POST')?.result).toBe('skip');
+    expect(parsed.recommendations).toContain('this store takes no POST: use presigned PUT');
   });
 
   // A preflight is an unsigned request, which moto (authentication on) refuses like an anonymous read.
