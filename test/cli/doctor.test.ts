@@ -183,6 +183,8 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
       ]);
       expect(results(r.out).credentials).toBe('ok');
       expect(results(r.out).cleanup).toBe('ok');
+      // A refused signature is no sign that the store lacks POST uploads.
+      expect(JSON.parse(r.out).recommendations).toEqual([]);
     });
   }
 
