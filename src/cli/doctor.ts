@@ -4,7 +4,13 @@ import type { StorageConfig } from '../config.js';
 import { isStowageError, StowageError } from '../errors.js';
 import type { Storage } from '../types.js';
 import { UsageError } from './exit-codes.js';
-import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
+import {
+  checkStorageAccess,
+  manifestUrl,
+  openStorage,
+  resolveStorageUrl,
+  urlOfConfig,
+} from './storage-target.js';
 
 export type CheckResult = 'ok' | 'FAIL' | 'skip';
 
@@ -45,7 +51,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   if (options.url === undefined && config.source.startsWith('default')) {
     throw new UsageError('no storage configured: pass a storage URL (e.g. s3://bucket) or set STOWAGE_URL');
   }
-  const url = manifestUrl(options.url ?? options.env.STOWAGE_URL ?? config.adapter);
+  const url = manifestUrl(options.url ?? options.env.STOWAGE_URL ?? urlOfConfig(config));
   const storage = await openStorage(config, url);
   const checks: DoctorCheck[] = [];
   const recommendations: string[] = [];

@@ -25,9 +25,10 @@ interface Row {
 function doctor(
   args: string[],
   started?: (child: ChildProcess) => void,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, [bins.stowage, 'doctor', ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true' },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started?.(child);
@@ -87,6 +88,12 @@ describe('stowage doctor on file:', () => {
     const help = await doctor(['--help']);
     expect(help.code).toBe(EXIT.OK);
     expect(help.out).toContain('--origin <origin>');
+  });
+
+  it('without a URL argument it probes STOWAGE_URL', async () => {
+    const r = await doctor(['--json'], undefined, { STOWAGE_URL: `file:${dir}` });
+    expect(r.code).toBe(EXIT.OK);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: true, adapter: 'local', storage: `file:${dir}` });
   });
 
   it('no storage configured is a usage error', async () => {
