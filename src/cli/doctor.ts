@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { S3_PRESETS } from '../../adapters/s3/presets.js';
 import type { StorageConfig } from '../config.js';
 import { isStowageError, StowageError } from '../errors.js';
+import { normalisePrefix } from '../keys.js';
 import type { Storage } from '../types.js';
 import { UsageError } from './exit-codes.js';
 import {
@@ -247,11 +250,54 @@ class Probe {
   async checksums(config: StorageConfig, recommendations: string[]): Promise<void> {
     const key = `${this.scratch}checksum.txt`;
     const sha256 = createHash('sha256').update(this.body).digest('hex');
-    const ok = await this.check('checksum headers', async () => {
+    await this.check('put with sha256', async () => {
       await this.storage.put(key, this.body, { sha256, size: this.body.length });
-      return 'a put with an expected sha256 accepted';
+      return 'the adapter verified the bytes against the sha256';
     });
-    if (!ok && config.adapter === 's3') recommendations.push('checksums WHEN_REQUIRED');
+    const client = (this.storage as { client?: S3Client }).client;
+    if (config.adapter !== 's3' || !client) {
+      this.add(
+        'checksum headers',
+        'skip',
+        `not supported: ${this.storage.name} sends no S3 checksum headers`,
+      );
+      return;
+    }
+    const mode = await client.config.requestChecksumCalculation();
+    const headerKey = `${this.scratch}checksum-header.txt`;
+    let accepted = false;
+    let why = '';
+    try {
+      // What the SDK sends under WHEN_SUPPORTED: a streamed body with a trailing x-amz-checksum-crc32.
+      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+      const prefix = normalisePrefix(config.options.prefix);
+      await client.send(
+        new PutObjectCommand({
+          Bucket: config.options.bucket,
+          Key: `${prefix ? `${prefix}/` : ''}${headerKey}`,
+          Body: Readable.from([this.body]),
+          ContentLength: this.body.length,
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+      const got = await readAll((await this.storage.get(headerKey)).body);
+      accepted = got.equals(this.body);
+      if (!accepted)
+        why = `stored ${got.length} bytes for ${this.body.length}: it kept the aws-chunked framing`;
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err);
+    }
+    if (accepted) {
+      this.add('checksum headers', 'ok', `CRC32 checksum headers accepted (configured: ${mode})`);
+      return;
+    }
+    recommendations.push('checksums WHEN_REQUIRED');
+    // Only a FAIL when this configuration sends them.
+    this.add(
+      'checksum headers',
+      mode === 'WHEN_REQUIRED' ? 'ok' : 'FAIL',
+      `the store refuses SDK checksum headers (${why})${mode === 'WHEN_REQUIRED' ? '; WHEN_REQUIRED, as configured, sends none' : ''}`,
+    );
   }
 
   async cors(origin: string | undefined): Promise<void> {
