@@ -83,16 +83,20 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
 }
 
 function addPresetAdvice(config: StorageConfig, recommendations: string[]): void {
-  if (config.adapter !== 's3') return;
-  const endpoint = config.options.endpoint;
-  if (config.options.preset || !endpoint) return;
-  const host = new URL(endpoint).host;
-  const known: Array<[RegExp, string]> = [
-    [/\.r2\.cloudflarestorage\.com$/, 'r2'],
-    [/backblazeb2\.com$/, 'b2'],
-    [/digitaloceanspaces\.com$/, 'spaces'],
-  ];
-  for (const [pattern, name] of known) {
-    if (pattern.test(host) && S3_PRESETS[name]) recommendations.push(`preset=${name}`);
-  }
+  if (config.adapter !== 's3' || config.options.preset) return;
+  const preset = presetForEndpoint(config.options.endpoint);
+  if (preset) recommendations.push(`preset=${preset}`);
+}
+
+const KNOWN_HOSTS: ReadonlyArray<[RegExp, string]> = [
+  [/\.r2\.cloudflarestorage\.com$/i, 'r2'],
+  [/\.backblazeb2\.com$/i, 'b2'],
+  [/\.digitaloceanspaces\.com$/i, 'spaces'],
+];
+
+/** The S3_PRESETS entry made for an endpoint's host, when it is a known store's. */
+export function presetForEndpoint(endpoint: string | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  const host = new URL(endpoint).hostname;
+  return KNOWN_HOSTS.find(([pattern, name]) => pattern.test(host) && S3_PRESETS[name])?.[1];
 }

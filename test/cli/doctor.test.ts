@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { DeleteBucketCorsCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { presetForEndpoint } from '../../src/cli/doctor.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { describeEachS3Server } from '../s3/harness.js';
 import { startFaultProxy } from '../servers/fault-proxy.js';
@@ -45,6 +46,16 @@ function results(json: string): Record<string, Row['result']> {
 }
 
 const BASICS = ['credentials', 'bucket exists', 'put', 'get', 'range get', 'head', 'list', 'copy', 'delete'];
+
+describe('doctor recommends the preset of a known endpoint', () => {
+  it('names r2, b2 and spaces by host, nothing for others', () => {
+    expect(presetForEndpoint('https://abc123.r2.cloudflarestorage.com')).toBe('r2');
+    expect(presetForEndpoint('https://s3.us-west-004.backblazeb2.com')).toBe('b2');
+    expect(presetForEndpoint('https://nyc3.digitaloceanspaces.com')).toBe('spaces');
+    expect(presetForEndpoint('http://127.0.0.1:9000')).toBeUndefined();
+    expect(presetForEndpoint(undefined)).toBeUndefined();
+  });
+});
 
 describe('stowage doctor on file:', () => {
   let dir: string;
