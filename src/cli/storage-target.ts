@@ -90,7 +90,7 @@ function withoutUserinfo(url: URL): boolean {
 }
 
 /** A storage URL for configuration that came from add-on or AWS variables. */
-function urlOfConfig(config: StorageConfig): string {
+export function urlOfConfig(config: StorageConfig): string {
   switch (config.adapter) {
     case 's3': {
       const o = config.options;
