@@ -281,6 +281,38 @@ export function runConformance(
         await collect(got.body);
         if (s.capabilities.metadata) expect(got.info.metadata).toEqual(info.metadata);
       });
+      it('defaults the content type from the key the same way everywhere', async () => {
+        // One rule (src/adapter-kit/content-type.ts): the key's extension, else application/octet-stream.
+        const expected: Record<string, string> = {
+          'a.png': 'image/png',
+          'b.json': 'application/json',
+          noext: 'application/octet-stream',
+        };
+        for (const [name, type] of Object.entries(expected)) {
+          const key = k(`ctype/${name}`);
+          const put = await s.put(key, 'x');
+          const head = await s.head(key);
+          const got = await s.get(key);
+          await collect(got.body);
+          if (!s.capabilities.contentType) continue;
+          expect({ name, put: put.contentType, head: head.contentType, get: got.info.contentType }).toEqual({
+            name,
+            put: type,
+            head: type,
+            get: type,
+          });
+        }
+      });
+      it('keeps an explicit content type over the default', async () => {
+        const key = k('ctype/explicit.json');
+        await s.put(key, 'x', { contentType: 'text/plain' });
+        const head = await s.head(key);
+        const got = await s.get(key);
+        await collect(got.body);
+        if (!s.capabilities.contentType) return;
+        expect(head.contentType).toMatch(/^text\/plain/);
+        expect(got.info.contentType).toMatch(/^text\/plain/);
+      });
       it('rejects metadata that cannot travel in headers', async () => {
         await expectCode(s.put(k('meta/bad'), 'x', { metadata: { 'bad key!': 'v' } }), 'INVALID_ARGUMENT');
         await expectCode(s.put(k('meta/bad'), 'x', { metadata: { ok: 'ünicode' } }), 'INVALID_ARGUMENT');
