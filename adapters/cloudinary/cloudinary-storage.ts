@@ -1,5 +1,6 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import mime from 'mime-types';
+import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import {
   checkOptionsObject,
   checkPutOptions,
@@ -490,8 +491,7 @@ export class CloudinaryStorage implements Storage {
     const info: ObjectInfo = { key, size, metadata: fields.metadata };
     if (resource.etag) info.etag = `"${resource.etag}"`;
     if (resource.created_at) info.lastModified = new Date(resource.created_at);
-    const contentType = fields.contentType ?? (mime.lookup(key) || undefined);
-    if (contentType) info.contentType = contentType;
+    info.contentType = defaultContentType(key, fields.contentType);
     if (fields.sha256) info.sha256 = fields.sha256;
     return info;
   }

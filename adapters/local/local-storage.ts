@@ -4,7 +4,7 @@ import { lstat, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promi
 import { dirname, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import mime from 'mime-types';
+import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import {
   checkOptionsObject,
   checkPutOptions,
@@ -129,7 +129,7 @@ export class LocalStorage implements Storage {
         ino,
         size: actual.size,
         sha256: actual.sha256,
-        contentType: options.contentType ?? guessType(valid),
+        contentType: defaultContentType(valid, options.contentType),
         metadata: options.metadata ?? {},
       };
       if (options.cacheControl) record.cacheControl = options.cacheControl;
@@ -327,8 +327,7 @@ export class LocalStorage implements Storage {
         ? etagFromSha256(record.sha256)
         : `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
     };
-    const contentType = record?.contentType ?? guessType(key);
-    if (contentType) info.contentType = contentType;
+    info.contentType = defaultContentType(key, record?.contentType);
     if (record) info.sha256 = record.sha256;
     return info;
   }
@@ -345,10 +344,6 @@ export class LocalStorage implements Storage {
       current = dirname(current);
     }
   }
-}
-
-function guessType(key: string): string | undefined {
-  return mime.lookup(key) || undefined;
 }
 
 function notFound(key: string): StowageError {

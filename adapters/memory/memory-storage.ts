@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import {
   checkOptionsObject,
   checkPutOptions,
@@ -94,8 +95,8 @@ export class MemoryStorage implements Storage {
         lastModified: new Date(),
         metadata: { ...(options.metadata ?? {}) },
         sha256: actual.sha256,
+        contentType: defaultContentType(valid, options.contentType),
       };
-      if (options.contentType) info.contentType = options.contentType;
       this.objects.set(valid, { data, info });
       return cloneInfo(info);
     } catch (err) {

@@ -8,7 +8,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import mime from 'mime-types';
+import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import {
   checkOptionsObject,
   checkPutOptions,
@@ -84,7 +84,7 @@ export class S3Storage implements Storage {
     const valid = validateKey(key);
     const options = checkPutOptions(opts);
     checkUserMetadata(options.metadata);
-    const contentType = options.contentType ?? (mime.lookup(valid) || undefined);
+    const contentType = defaultContentType(valid, options.contentType);
     return putObject(
       { client: this.client, options: this.options, key: valid, s3Key: this.s3Key(valid) },
       body,

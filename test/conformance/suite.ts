@@ -283,14 +283,19 @@ export function runConformance(
       });
       it('defaults the content type from the key the same way everywhere', async () => {
         // One rule (src/adapter-kit/content-type.ts): the key's extension, else application/octet-stream.
-        const expected: Record<string, string> = {
-          'a.png': 'image/png',
-          'b.json': 'application/json',
-          noext: 'application/octet-stream',
-        };
-        for (const [name, type] of Object.entries(expected)) {
+        // A real 1x1 PNG: stores that check images (Cloudinary) accept it.
+        const png = Buffer.from(
+          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+          'base64',
+        );
+        const cases: [name: string, body: Buffer | string, type: string][] = [
+          ['a.png', png, 'image/png'],
+          ['b.json', '{}', 'application/json'],
+          ['noext', 'x', 'application/octet-stream'],
+        ];
+        for (const [name, body, type] of cases) {
           const key = k(`ctype/${name}`);
-          const put = await s.put(key, 'x');
+          const put = await s.put(key, body);
           const head = await s.head(key);
           const got = await s.get(key);
           await collect(got.body);
