@@ -1,6 +1,6 @@
 import { extname } from 'node:path/posix';
 import type mimeTypes from 'mime-types';
-import { lazyRequire } from '../cli/lazy-require.js';
+import { lazyRequire } from '../util/lazy-require.js';
 
 // Loaded on the first put without a type: its database costs start-up time the CLI's common paths skip.
 const mime = lazyRequire<typeof mimeTypes>('mime-types');

@@ -14,12 +14,12 @@ import {
   writeManifest,
 } from '../manifest.js';
 import type { Storage } from '../types.js';
+import { lazyRequire } from '../util/lazy-require.js';
 import { UsageError } from './exit-codes.js';
 import { fileBody } from './file-body.js';
 import { comparePaths } from './format.js';
 import { gitUntrack, isGitWorkTree } from './git.js';
 import { HashCache } from './hash-cache.js';
-import { lazyRequire } from './lazy-require.js';
 import { CONTENT_PREFIX, contentAddressedKey } from './object-key.js';
 import { runPool } from './pool.js';
 import { type ProgressReporter, silentProgress } from './progress.js';

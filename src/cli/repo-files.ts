@@ -3,9 +3,9 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ignoreModule from 'ignore';
 import type { Ignore } from 'ignore';
+import { lazyRequire } from '../util/lazy-require.js';
 import { comparePaths } from './format.js';
 import { trackedFilesIfWorkTree } from './git.js';
-import { lazyRequire } from './lazy-require.js';
 
 /** The .gitignore matcher factory: only a walk outside git needs it. */
 const loadIgnore = lazyRequire<typeof ignoreModule>('ignore');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type ignoreModule from 'ignore';
 import type { Ignore } from 'ignore';
 import { writeFileAtomic } from '../atomic-file.js';
-import { lazyRequire } from './lazy-require.js';
+import { lazyRequire } from '../util/lazy-require.js';
 
 export const SLUGIGNORE_FILE = '.slugignore';
 
