@@ -4,11 +4,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3Storage } from '../../adapters/s3/index.js';
+import type { S3Storage } from '../../adapters/s3/index.js';
 import { type ArtifactsStatus, artifacts } from '../../src/loader/index.js';
 import { setLogger } from '../../src/log.js';
 import type { Manifest } from '../../src/manifest.js';
 import { expectCode } from '../helpers/streams.js';
+import { storageOn } from '../s3/harness.js';
 import { type FlakyProxy, startFlakyProxy } from '../servers/s3-flaky-proxy.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { buildForChildren } from './build-child.js';
@@ -26,10 +27,10 @@ let lines: string[];
 beforeAll(async () => {
   s3 = await startS3Server();
   proxy = await startFlakyProxy(s3.endpoint);
-  const direct = new S3Storage(s3Options(s3.endpoint));
+  const direct = storageOn(s3, { maxRetries: 0 });
   await direct.put('blobs/weights', weights.data);
   // The app's store is behind the proxy, the SDK's own retries off: an outage reaches the loader at once.
-  store = new S3Storage(s3Options(proxy.endpoint));
+  store = storageOn(s3, { endpoint: proxy.endpoint, maxRetries: 0 });
   manifest = {
     version: 1,
     storage: 's3://unused',
@@ -57,17 +58,6 @@ afterEach(async () => {
   setLogger({ info: (m) => console.log(m), warn: (m) => console.warn(m) });
   await Promise.all([appRoot, cacheDir].map(removeDir));
 });
-
-function s3Options(endpoint: string) {
-  return {
-    bucket: s3.bucket,
-    endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    maxRetries: 0,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  };
-}
 
 const base = () => ({
   root: appRoot,

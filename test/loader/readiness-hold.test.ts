@@ -2,12 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { S3Storage } from '../../adapters/s3/index.js';
 import { type ArtifactsHandle, artifacts } from '../../src/loader/index.js';
 import { readiness } from '../../src/loader/readiness.js';
 import type { Manifest } from '../../src/manifest.js';
 import { type GateProxy, startGateProxy } from '../e2e/gate-proxy.js';
 import { expectCode } from '../helpers/streams.js';
+import { storageOn } from '../s3/harness.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { blob, captureLogs, removeDir, tempDir } from './fixtures.js';
 
@@ -23,7 +23,7 @@ const loads: ArtifactsHandle[] = [];
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  await new S3Storage(s3Options(s3.endpoint)).put('blobs/weights', weights.data);
+  await storageOn(s3, { maxRetries: 0 }).put('blobs/weights', weights.data);
   gateProxy = await startGateProxy(Number(new URL(s3.endpoint).port), false);
 });
 
@@ -51,17 +51,6 @@ afterEach(async () => {
   await Promise.all([appRoot, cacheDir].map(removeDir));
 });
 
-function s3Options(endpoint: string) {
-  return {
-    bucket: s3.bucket,
-    endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    maxRetries: 0,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  };
-}
-
 /** A fresh S3 client per load: its first connection goes through the (closed) gate. */
 function load(sha256 = weights.sha256): ArtifactsHandle {
   const manifest: Manifest = {
@@ -72,7 +61,7 @@ function load(sha256 = weights.sha256): ArtifactsHandle {
   const handle = artifacts({
     root: appRoot,
     cacheDir,
-    storage: new S3Storage(s3Options(gateProxy.endpoint)),
+    storage: storageOn(s3, { endpoint: gateProxy.endpoint, maxRetries: 0 }),
     manifest,
     progressInterval: 0,
     retries: 0,
