@@ -83,7 +83,17 @@ export interface UrlOptions {
 export interface PresignUploadOptions {
   /** Largest accepted upload in bytes (enforced by the backend where it can). */
   maxSize: number;
-  /** Exact content type, or a prefix ending in "/" such as "image/". */
+  /**
+   * Exact size of the file in bytes. A presigned PUT signs it as Content-Length,
+   * so the store refuses any other size; a PUT cannot be granted without it.
+   */
+  size?: number;
+  /**
+   * 'POST' (a policy form: size range, type condition) or 'PUT' (one signed
+   * request: exact size and type). Default: POST where the backend takes it, else PUT.
+   */
+  method?: 'POST' | 'PUT';
+  /** Exact content type, or a prefix ending in "/" such as "image/" (POST only: a PUT signs an exact type). */
   contentType?: string;
   /** Seconds the upload grant stays valid (default 600). */
   expiresIn?: number;
@@ -101,6 +111,60 @@ export interface DirectUpload {
   fileField: string;
   headers: Record<string, string>;
   expiresAt: Date;
+}
+
+/** One part a multipart upload already holds. */
+export interface UploadedPart {
+  /** 1 to 10,000. */
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/** A presigned request for one part: the browser PUTs the part's bytes to `url`. */
+export interface SignedPart {
+  partNumber: number;
+  url: string;
+  /** Headers the request must carry (none for S3). */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+/**
+ * Resumable uploads in parts, driven by a browser: the server creates the
+ * upload, signs each part, lists what arrived and completes or aborts; the
+ * bytes go from the browser to the backend. Parts are numbered from 1; all
+ * parts but the last must be the same size (`partSize()` gives one every
+ * backend accepts). Nothing is visible at `key` before `complete()`.
+ */
+export interface MultipartUploads {
+  /** Part size for a file of `size` bytes: equal parts except the last, within the backend's limits. */
+  partSize(size: number): number;
+  /** Largest number of parts in one upload. */
+  readonly maxParts: number;
+  /** Smallest part (except the last), in bytes. */
+  readonly minPartSize: number;
+  create(
+    key: string,
+    opts?: { contentType?: string; metadata?: Record<string, string> },
+  ): Promise<{ uploadId: string }>;
+  /** Presigned part uploads, valid for `expiresIn` seconds (default 600). */
+  signParts(
+    key: string,
+    uploadId: string,
+    partNumbers: number[],
+    opts?: { expiresIn?: number },
+  ): Promise<SignedPart[]>;
+  /** Parts received so far, in part-number order. NOT_FOUND when the upload is unknown (aborted, completed). */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+  /** Joins the parts into the object at `key`. */
+  complete(
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+  ): Promise<ObjectInfo>;
+  /** Drops the upload and its parts; idempotent. */
+  abort(key: string, uploadId: string): Promise<void>;
 }
 
 /** What a backend really cannot do, declared rather than faked or skipped. */
@@ -139,4 +203,6 @@ export interface Storage {
   copy(from: string, to: string): Promise<ObjectInfo>;
   url(key: string, opts?: UrlOptions): Promise<string>;
   presignUpload?(key: string, opts: PresignUploadOptions): Promise<DirectUpload>;
+  /** Resumable browser uploads in parts, where the backend has them (S3). */
+  readonly multipartUpload?: MultipartUploads;
 }

@@ -15,7 +15,7 @@ export interface S3Preset {
   endpointFor?: (region: string) => string;
   /** Message when an endpoint is required and missing. */
   endpointHelp?: string;
-  /** The store accepts browser POST uploads (presigned POST policies). */
+  /** The store accepts browser POST uploads (presigned POST policies); else presignUpload() grants a presigned PUT. */
   presignedPost: boolean;
   /**
    * The store answers DeleteObjects (multi-object delete). Without it,
@@ -60,7 +60,7 @@ export const S3_PRESETS: Readonly<Record<string, S3Preset>> = {
     label: 'Cloudflare R2',
     region: 'auto',
     endpointHelp: 'set endpoint=https://<ACCOUNT_ID>.r2.cloudflarestorage.com',
-    // R2 has no PostObject: browser uploads need a presigned PUT, which cannot cap the size.
+    // R2 has no PostObject: browser uploads get a presigned PUT with the exact size signed.
     presignedPost: false,
     batchDelete: true,
     checksums: 'WHEN_REQUIRED',

@@ -25,6 +25,7 @@ import type {
   GetOptions,
   GetResult,
   ListOptions,
+  MultipartUploads,
   ObjectInfo,
   PresignUploadOptions,
   PutOptions,
@@ -34,8 +35,11 @@ import type {
 import { buildClient } from './client.js';
 import { copyObject, multipartCopy } from './copy.js';
 import { checkUserMetadata, infoFromHead } from './metadata.js';
+import { S3MultipartUploads } from './multipart-uploads.js';
 import { type ResolvedS3Options, resolveOptions, type S3StorageOptions } from './options.js';
 import { PageTokens } from './pagination.js';
+import { choosePresignMethod, putRequestOf } from './presign-method.js';
+import { presignPut } from './presign-put.js';
 import { presignPost } from './presign-upload.js';
 import { putObject } from './put.js';
 import { parseContentRange, trimToRange } from './range.js';
@@ -60,6 +64,7 @@ export class S3Storage implements Storage {
   private readonly options: ResolvedS3Options;
   /** DeleteObjects is worth trying: the store's profile says so and it has not answered NotImplemented. */
   private batchDelete: boolean;
+  private multipart: S3MultipartUploads | undefined;
 
   constructor(options: S3StorageOptions) {
     this.options = resolveOptions(options);
@@ -70,7 +75,8 @@ export class S3Storage implements Storage {
       rangeReads: true,
       copy: true,
       signedUrls: true,
-      presignUpload: this.options.preset?.presignedPost ?? true,
+      // POST where the store takes it, else a presigned PUT (presign-method.ts).
+      presignUpload: true,
       metadata: true,
       contentType: true,
       sortedList: true,
@@ -283,16 +289,25 @@ export class S3Storage implements Storage {
     );
   }
 
+  /**
+   * A browser upload grant: a POST policy where the store takes POST uploads
+   * (size range and type enforced by the store), else a presigned PUT with
+   * the exact size and type signed in (`opts.size` required). `opts.method`
+   * forces one.
+   */
   async presignUpload(key: string, opts: PresignUploadOptions): Promise<DirectUpload> {
     const valid = validateKey(key);
-    if (!this.capabilities.presignUpload) {
-      throw new StowageError(
-        'NOT_SUPPORTED',
-        `${this.options.preset?.label ?? 'this store'} does not accept browser POST uploads; upload through your server with upload()`,
-        { key: valid },
-      );
-    }
-    return presignPost(this.client, this.options, this.s3Key(valid), valid, opts);
+    const method = choosePresignMethod(opts, this.options.preset);
+    if (method === 'POST') return presignPost(this.client, this.options, this.s3Key(valid), valid, opts);
+    return presignPut(this.client, this.options, putRequestOf(this.s3Key(valid), valid, opts));
+  }
+
+  /** Resumable uploads in parts, signed for a browser (see MultipartUploads). */
+  get multipartUpload(): MultipartUploads {
+    this.multipart ??= new S3MultipartUploads(this.client, this.options, (key) =>
+      this.s3Key(validateKey(key)),
+    );
+    return this.multipart;
   }
 
   /**

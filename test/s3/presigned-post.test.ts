@@ -402,7 +402,9 @@ describeEachS3Server('S3 presigned POST (presignUpload)', { prefix: 'app' }, (s3
       endpoint: 'https://acct.r2.cloudflarestorage.com',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x'.repeat(40) },
     });
-    expect(r2.capabilities.presignUpload).toBe(false);
-    await expectCode(r2.presignUpload('k', { maxSize: 10 }), 'NOT_SUPPORTED');
+    // No POST on R2: a presigned PUT, which cannot be granted without the exact size.
+    expect(r2.capabilities.presignUpload).toBe(true);
+    await expectCode(r2.presignUpload('k', { maxSize: 10 }), 'INVALID_ARGUMENT');
+    expect((await r2.presignUpload('k', { maxSize: 10, size: 5 })).method).toBe('PUT');
   });
 });

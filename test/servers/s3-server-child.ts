@@ -21,6 +21,9 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  *   %23 %3F encoded, so a correctly encoded source with "+ & ; = # ?" is not
  *   found. S3 percent-decodes the whole value; the header is rewritten so
  *   s3rver's decodeURI yields exactly what S3 would.
+ * - ListParts (GET ?uploadId) answers 405. Emulated from the upload's
+ *   directory (parts, sizes, ETags; NoSuchUpload when the id is unknown or
+ *   names another key), all on one page.
  * - UploadPartCopy (multipart copy) answers NotImplemented. Emulated from the
  *   store: the source range is read and stored as the part.
  * - POST Object (browser upload) stores whatever arrives and ignores the
@@ -184,6 +187,11 @@ server.middleware.unshift(async (ctx, next) => {
     entry.status = ctx.status;
     return;
   }
+  if (ctx.method === 'GET' && typeof ctx.query.uploadId === 'string' && ctx.query.partNumber === undefined) {
+    listParts(ctx);
+    entry.status = ctx.status;
+    return;
+  }
   try {
     await next();
     entry.status = ctx.status;
@@ -192,6 +200,34 @@ server.middleware.unshift(async (ctx, next) => {
     throw err;
   }
 });
+
+// ListParts, from the upload's directory: part files "<n>" with "<n>.md5" beside them.
+function listParts(ctx) {
+  const xml = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const uploadId = ctx.query.uploadId;
+  const dir = path.join(uploadsDir, path.basename(uploadId));
+  const key = decodeURIComponent(ctx.path.split('/').slice(2).join('/'));
+  let storedKey;
+  try { storedKey = fs.readFileSync(path.join(dir, 'key'), 'utf8'); } catch { storedKey = undefined; }
+  ctx.type = 'application/xml';
+  if (storedKey !== key) {
+    ctx.status = 404;
+    ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+      '<Message>The specified upload does not exist.</Message></Error>';
+    return;
+  }
+  const numbers = fs.readdirSync(dir).filter((name) => /^\d+$/.test(name)).map(Number).sort((a, b) => a - b);
+  const parts = numbers.map((n) => {
+    const stat = fs.statSync(path.join(dir, String(n)));
+    const md5 = fs.readFileSync(path.join(dir, n + '.md5'), 'utf8');
+    return '<Part><PartNumber>' + n + '</PartNumber><LastModified>' + stat.mtime.toISOString() +
+      '</LastModified><ETag>"' + md5 + '"</ETag><Size>' + stat.size + '</Size></Part>';
+  });
+  ctx.status = 200;
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?><ListPartsResult><Bucket>' + xml(bucket) +
+    '</Bucket><Key>' + xml(key) + '</Key><UploadId>' + xml(uploadId) +
+    '</UploadId><IsTruncated>false</IsTruncated>' + parts.join('') + '</ListPartsResult>';
+}
 
 async function uploadPartCopy(ctx) {
   const source = decodeURI(ctx.get('x-amz-copy-source')).replace(/^\//, '');

@@ -34,7 +34,7 @@ export async function confirm(
   body: Record<string, unknown>,
   req: IncomingMessage,
 ): Promise<ConfirmedFile> {
-  const stagingKey = body.uploadKey;
+  const stagingKey = stagingKeyIn(body.uploadKey, opts.stagingPrefix);
   // Only keys this middleware hands out: confirm must never move an arbitrary object.
   if (!isStagingKey(stagingKey, opts.stagingPrefix)) {
     throw new StowageError('INVALID_ARGUMENT', 'uploadKey must be the key returned by the presign endpoint');
@@ -82,6 +82,17 @@ export async function confirm(
     if (isRefusal(err)) await discard(storage, claimKey);
     throw err;
   }
+}
+
+/**
+ * The staging key, also from the bucket key a POST form names (Uppy reports
+ * `fields.key`, which carries the storage's root prefix in front).
+ */
+function stagingKeyIn(value: unknown, stagingPrefix: string): unknown {
+  if (typeof value !== 'string') return value;
+  const at = value.lastIndexOf(`/${stagingPrefix}/`);
+  if (at === -1 || isStagingKey(value, stagingPrefix)) return value;
+  return (value as string).slice(at + 1);
 }
 
 /** Outside the `<prefix>/<uuid>` keys grants cover and confirm accepts; still under the sweeper's prefix. */

@@ -5,14 +5,26 @@ import { checkPrefix, type KeyFunction } from '../upload/naming.js';
 import { checkAllowedTypes } from '../upload/sniff.js';
 import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 import type { ConfirmedFile } from './confirm.js';
+import type { MultipartGrant } from './multipart.js';
 import type { PresignAnswer } from './presign.js';
 
-export type DirectUploadAction = 'presign' | 'confirm';
+export type DirectUploadAction =
+  | 'presign'
+  | 'confirm'
+  | 'multipart-create'
+  | 'multipart-sign'
+  | 'multipart-list'
+  | 'multipart-complete'
+  | 'multipart-abort';
 
 export interface AuthorizeContext {
   action: DirectUploadAction;
-  /** The parsed JSON body of the request. */
+  /** The parsed JSON body of the request (for GET and DELETE: the query parameters). */
   body: Record<string, unknown>;
+  /** The staging key a multipart request names (checked to be one after authorize). */
+  uploadKey?: string;
+  /** The multipart upload a request names. */
+  uploadId?: string;
 }
 
 export interface DirectUploadOptions {
@@ -31,10 +43,18 @@ export interface DirectUploadOptions {
   key?: KeyFunction;
   /** Where browsers upload to before confirm (default ".staging"). */
   stagingPrefix?: string;
-  /** Seconds an upload grant stays valid (default 600). */
+  /** Seconds an upload grant (and each signed part) stays valid (default 600). */
   expiresIn?: number;
+  /**
+   * Force the single-upload method: 'POST' (a policy: size range, type condition)
+   * or 'PUT' (exact size and type signed; the browser must send its size).
+   * Default: POST where the store takes it (the S3 profile says), else PUT.
+   */
+  method?: 'POST' | 'PUT';
   /** Called with each grant before it is answered: remember which user got which uploadKey here. */
   onPresign?: (answer: PresignAnswer, req: IncomingMessage) => unknown;
+  /** Called with each multipart upload started, before the answer: remember which user owns it here. */
+  onMultipartCreate?: (grant: MultipartGrant, req: IncomingMessage) => unknown;
   /** Called after a file was confirmed and moved, before the answer: record it in your database here. */
   onConfirm?: (file: ConfirmedFile, req: IncomingMessage) => unknown;
   /** Largest JSON body read by the endpoints (default 16 KiB). */
@@ -49,7 +69,9 @@ export interface ResolvedDirectUploadOptions {
   key: KeyFunction | undefined;
   stagingPrefix: string;
   expiresIn: number;
+  method: 'POST' | 'PUT' | undefined;
   onPresign: DirectUploadOptions['onPresign'];
+  onMultipartCreate: DirectUploadOptions['onMultipartCreate'];
   onConfirm: DirectUploadOptions['onConfirm'];
   maxJsonBytes: number;
 }
@@ -69,7 +91,9 @@ export function resolveDirectUploadOptions(
   }
   if (options.key !== undefined && typeof options.key !== 'function')
     throw invalidArg('options.key must be a function returning the final key');
-  for (const hook of ['onPresign', 'onConfirm'] as const) {
+  if (options.method !== undefined && options.method !== 'POST' && options.method !== 'PUT')
+    throw invalidArg('options.method must be "POST" or "PUT" (or left out: chosen from the store)');
+  for (const hook of ['onPresign', 'onMultipartCreate', 'onConfirm'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function')
       throw invalidArg(`options.${hook} must be a function`);
   }
@@ -91,7 +115,9 @@ export function resolveDirectUploadOptions(
     key: options.key,
     stagingPrefix,
     expiresIn,
+    method: options.method,
     onPresign: options.onPresign,
+    onMultipartCreate: options.onMultipartCreate,
     onConfirm: options.onConfirm,
     maxJsonBytes: checkNonNegativeInt(options.maxJsonBytes, 'options.maxJsonBytes') ?? 16 * 1024,
   };

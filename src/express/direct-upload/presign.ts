@@ -35,6 +35,8 @@ export async function presign(
       throw new StowageError('TOO_LARGE', `the file is ${size} bytes, over the limit of ${opts.maxFileSize}`);
   }
   const grant: PresignUploadOptions = { maxSize: opts.maxFileSize, expiresIn: opts.expiresIn };
+  if (size !== undefined) grant.size = size;
+  if (opts.method) grant.method = opts.method;
   if (contentType !== undefined) {
     // Only a hint for the backend's policy: the real type is sniffed at confirm.
     if (typeof contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+$/.test(contentType))
