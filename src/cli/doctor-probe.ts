@@ -143,12 +143,32 @@ export class Probe {
     }
     if (!s.presignUpload || !s.capabilities.presignUpload) {
       this.add('presigned POST', 'skip', `not supported by ${s.name}`);
-      if (s.name === 's3') recommendations.push('this store takes no POST: use presigned PUT');
+      this.add('presigned PUT', 'skip', `not supported by ${s.name}`);
+      return;
+    }
+    const presign = s.presignUpload.bind(s);
+    // What directUpload() would hand a browser here: the adapter picks POST or PUT from the store's profile.
+    const chosen = await presign(`${this.scratch}choice.txt`, {
+      maxSize: 1024,
+      size: this.body.length,
+      contentType: 'text/plain',
+    }).then(
+      (grant) => grant.method,
+      () => 'POST' as const,
+    );
+    if (chosen === 'PUT') {
+      this.add('presigned POST', 'skip', "the store's profile takes no browser POST: presigned PUT instead");
+      recommendations.push(
+        'this store takes no POST: directUpload() grants presigned PUTs (the browser sends its size first)',
+      );
     } else {
-      const presign = s.presignUpload.bind(s);
       let refusedPost = false;
       await this.check('presigned POST', async () => {
-        const grant = await presign(`${this.scratch}post.txt`, { maxSize: 1024, expiresIn: 300 });
+        const grant = await presign(`${this.scratch}post.txt`, {
+          maxSize: 1024,
+          expiresIn: 300,
+          method: 'POST',
+        });
         this.directUploadUrl = grant.url;
         const form = new FormData();
         for (const [name, value] of Object.entries(grant.fields)) form.append(name, value);
@@ -165,9 +185,47 @@ export class Probe {
         if (info.size !== this.body.length) throw new Error(`stored ${info.size} bytes`);
         return `HTTP ${res.status}, object stored`;
       });
-      if (refusedPost) recommendations.push('this store takes no POST: use presigned PUT');
+      if (refusedPost) {
+        recommendations.push(
+          'this store takes no POST: set the preset (e.g. preset=r2) or directUpload({ method: "PUT" })',
+        );
+      }
     }
-    this.add('presigned PUT', 'skip', 'not offered by the stowage adapter');
+    await this.check('presigned PUT', () => this.presignedPut(presign));
+  }
+
+  /** A presigned PUT with size and type signed: stored as sent, and (on a store that checks) another size refused. */
+  private async presignedPut(presign: NonNullable<Storage['presignUpload']>): Promise<string> {
+    const key = `${this.scratch}put.txt`;
+    const grant = await presign(key, {
+      maxSize: 1024,
+      size: this.body.length,
+      contentType: 'text/plain',
+      expiresIn: 300,
+      method: 'PUT',
+    });
+    if (grant.method !== 'PUT') throw notSupported(`${this.storage.name} grants no presigned PUT`);
+    this.directUploadUrl ??= grant.url;
+    const send = async (body: Buffer): Promise<Response> => {
+      const res = await fetch(grant.url, {
+        method: 'PUT',
+        headers: grant.headers,
+        body,
+        ...signalOpt(this.signal),
+      });
+      await res.arrayBuffer();
+      return res;
+    };
+    const res = await send(this.body);
+    if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+    const info = await this.storage.head(key);
+    if (info.size !== this.body.length) throw new Error(`stored ${info.size} bytes`);
+    const longer = await send(Buffer.concat([this.body, Buffer.from('x')]));
+    const sizeCheck =
+      longer.status === 403
+        ? 'a body of another size refused (403)'
+        : `a body of another size was accepted (HTTP ${longer.status}): the store does not check the signed Content-Length; confirm still does`;
+    return `HTTP ${res.status}, object stored; ${sizeCheck}`;
   }
 
   async checksums(config: StorageConfig, recommendations: string[]): Promise<void> {

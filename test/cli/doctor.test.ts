@@ -132,7 +132,16 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
       'checksum headers',
     ])
       expect(rows[name], name).toBe('ok');
-    expect(rows['presigned PUT']).toBe('skip');
+    expect(rows['presigned PUT']).toBe('ok');
+    const put = (JSON.parse(r.out) as { checks: Row[] }).checks.find(
+      (c) => c.name === 'presigned PUT',
+    )?.detail;
+    // moto checks the signed Content-Length; s3rver checks no signature.
+    expect(put).toMatch(
+      s3.kind.name === 'moto'
+        ? /another size refused \(403\)/
+        : /another size was accepted.*confirm still does/,
+    );
     expect(rows.CORS).toBe('skip');
     // s3rver has no ListMultipartUploads (what sweep uses); moto has.
     expect(rows['list multipart uploads']).toBe(s3.kind.name === 's3rver' ? 'skip' : 'ok');
@@ -168,14 +177,17 @@ describeEachS3Server('stowage doctor against S3', {}, (s3) => {
     expect(r.out).toContain('doctor: 2 check(s) failed');
   });
 
-  it('preset=r2: no POST uploads, and it recommends presigned PUT', async () => {
+  it('preset=r2: no POST uploads; presigned PUT probed instead', async () => {
     const r = await doctor([
       `${urlWith(s3.server.accessKeyId, s3.server.secretAccessKey)}&preset=r2`,
       '--json',
     ]);
     const parsed = JSON.parse(r.out) as { checks: Row[]; recommendations: string[] };
     expect(parsed.checks.find((c) => c.name === 'presigned POST')?.result).toBe('skip');
-    expect(parsed.recommendations).toContain('this store takes no POST: use presigned PUT');
+    expect(parsed.checks.find((c) => c.name === 'presigned PUT')?.result).toBe('ok');
+    expect(parsed.recommendations).toContain(
+      'this store takes no POST: directUpload() grants presigned PUTs (the browser sends its size first)',
+    );
   });
 
   // A preflight is an unsigned request, which moto (authentication on) refuses like an anonymous read.
