@@ -64,6 +64,7 @@ uppy.on('upload-error', (_file, err) => show(`error: ${err.message}`));
 uppy.on('upload-progress', (_file, progress) => {
   const percent = Math.floor((100 * progress.bytesUploaded) / progress.bytesTotal);
   document.getElementById('progress').value = percent;
+  show(`uploading… ${percent}%`);
 });
 
 document.getElementById('file').addEventListener('change', (event) => {
