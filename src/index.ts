@@ -65,9 +65,12 @@ export type {
   GetOptions,
   GetResult,
   ListOptions,
+  MultipartUploads,
   ObjectInfo,
   PresignUploadOptions,
   PutOptions,
+  SignedPart,
   Storage,
+  UploadedPart,
   UrlOptions,
 } from './types.js';

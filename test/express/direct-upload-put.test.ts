@@ -1,6 +1,7 @@
 import express from 'express';
 import supertest from 'supertest';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from '../../adapters/memory/index.js';
 import { directUpload } from '../../src/express/direct-upload/index.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import type { DirectUpload, Storage } from '../../src/types.js';
@@ -116,5 +117,36 @@ describeEachS3Server('directUpload() presigned PUT on a store without POST (r2 p
       .post('/direct/presign')
       .send({ size: 10, contentType: 'image/png' });
     expect(forced.body.upload.method).toBe('PUT');
+  });
+
+  it('Companion-style POST (Uppy reports fields.key, the root prefix in front): confirm takes that key', async () => {
+    const storage = storageOn(s3.server, { prefix: `put-${process.pid}-${++n}` });
+    const app = appFor(storage);
+    const png = pngBytes(24, 24, 8);
+    const params = await supertest(app)
+      .get('/direct/s3/params')
+      .query({ filename: 'a.png', type: 'image/png' });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(params.body.fields as Record<string, string>))
+      form.append(name, value);
+    form.append('file', new Blob([png], { type: 'image/png' }), 'a.png');
+    const sent = await fetch(params.body.url, { method: 'POST', body: form });
+    expect(sent.status).toBeLessThan(300);
+    await sent.arrayBuffer();
+    const reported = params.body.fields.key as string;
+    expect(reported).toBe(`put-${process.pid}-${n}/${params.body.key}`);
+    const done = await supertest(app).post('/direct/confirm').send({ uploadKey: reported });
+    expect(done.status).toBe(200);
+    expect(done.body.file).toMatchObject({ size: png.length, contentType: 'image/png' });
+  });
+});
+
+describe('directUpload() multipart on a store without it', () => {
+  it('answers 501 NOT_SUPPORTED and names the single upload instead', async () => {
+    const res = await supertest(appFor(new MemoryStorage()))
+      .post('/direct/s3/multipart')
+      .send({ filename: 'a.png', type: 'image/png' });
+    expect(res.status).toBe(501);
+    expect(res.body.error.message).toMatch(/single upload/);
   });
 });
