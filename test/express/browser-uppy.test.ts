@@ -18,6 +18,8 @@ import { allKeys, close, listen } from './upload/harness.js';
 warnIfNoChromium('Uppy browser tests');
 
 const MiB = 1024 * 1024;
+/** How long to wait for the page or the store to get there: a bound on a hang, not a timing claim. */
+const WAIT = { timeout: 60_000 };
 
 /** A part-sign request Uppy makes waits here while a test holds parts past `after`. */
 interface Hold {
@@ -119,7 +121,7 @@ describe.skipIf(!haveChromium)(
 
     async function start(page: Page, path: string): Promise<void> {
       await page.setInputFiles('#file', path);
-      await expect.poll(() => page.textContent('#status')).toMatch(/^ready/);
+      await expect.poll(() => page.textContent('#status'), WAIT).toMatch(/^ready/);
       await page.click('#start');
     }
 
@@ -192,7 +194,9 @@ describe.skipIf(!haveChromium)(
         await gate.promise;
         const { key } = await savedUpload(page);
         await page.click('#cancel');
-        await expect.poll(async () => (await s3.pendingUploads()).some((u) => u.startsWith(key))).toBe(false);
+        await expect
+          .poll(async () => (await s3.pendingUploads()).some((u) => u.startsWith(key)), WAIT)
+          .toBe(false);
         expect(actions).toContain('multipart-abort');
         expect(await allKeys(aws, '.staging/')).toEqual([]);
       } finally {
@@ -213,7 +217,7 @@ describe.skipIf(!haveChromium)(
         // Refused by the parts' sum at complete, not by a part number past the limit.
         expect(actions).toContain('multipart-complete');
         expect(actions).not.toContain('confirm');
-        await expect.poll(async () => (await s3.pendingUploads()).length).toBe(0);
+        await expect.poll(async () => (await s3.pendingUploads()).length, WAIT).toBe(0);
         expect(await allKeys(aws, '.staging/')).toEqual([]);
       } finally {
         await page.close();
