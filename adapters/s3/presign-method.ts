@@ -7,6 +7,8 @@ import type { PresignPutRequest } from './presign-put.js';
 import { MAX_PRESIGN_SECONDS } from './urls.js';
 
 const DEFAULT_EXPIRES = 600;
+/** S3's largest PutObject. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 
 /**
  * POST where the store takes browser POST uploads (its profile says so),
@@ -37,6 +39,15 @@ export function putRequestOf(s3Key: string, key: string, opts: PresignUploadOpti
   }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw invalidArg(`options.size must be a byte count, got ${String(size)}`);
+  }
+  if (size > MAX_SINGLE_PUT) {
+    throw new StowageError(
+      'TOO_LARGE',
+      `a single upload takes at most 5 GiB (${size} bytes): upload it in parts`,
+      {
+        key,
+      },
+    );
   }
   if (size > maxSize) {
     throw new StowageError('TOO_LARGE', `the file is ${size} bytes, over the limit of ${maxSize}`, { key });

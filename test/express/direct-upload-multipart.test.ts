@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import supertest from 'supertest';
 import { expect, it } from 'vitest';
+import type { MultipartGrant } from '../../src/express/direct-upload/index.js';
 import { directUpload } from '../../src/express/direct-upload/index.js';
-import type { DirectUploadAction } from '../../src/express/direct-upload/options.js';
+import type { AuthorizeContext, DirectUploadAction } from '../../src/express/direct-upload/options.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import type { Storage } from '../../src/types.js';
 import { collect, sha256 } from '../helpers/streams.js';
@@ -15,20 +16,26 @@ const MiB = 1024 * 1024;
 
 function appFor(storage: Storage, opts: { maxFileSize?: number; denied?: DirectUploadAction[] } = {}) {
   const seen: DirectUploadAction[] = [];
+  const contexts: AuthorizeContext[] = [];
+  const created: MultipartGrant[] = [];
   const app = express();
   app.use(
     '/direct',
     directUpload(storage, {
-      authorize: (_req, { action }) => {
-        seen.push(action);
-        return !opts.denied?.includes(action);
+      authorize: (_req, context) => {
+        seen.push(context.action);
+        contexts.push(context);
+        return !opts.denied?.includes(context.action);
+      },
+      onMultipartCreate: (grant) => {
+        created.push(grant);
       },
       allowedTypes: ['image/'],
       maxFileSize: opts.maxFileSize ?? 16 * MiB,
     }),
   );
   app.use(errorHandler({ log: false }));
-  return { app, seen };
+  return { app, seen, contexts, created };
 }
 
 /** An image the sniffer recognises, padded to `size` bytes. */
@@ -77,9 +84,10 @@ describeEachS3Server('directUpload() multipart (Companion routes)', {}, (s3) => 
   const fresh = () => storageOn(s3.server, { prefix: `mp-${process.pid}-${++n}` });
   it('create, batch-sign, list, complete, confirm: the file is published', async () => {
     const storage = fresh();
-    const { app, seen } = appFor(storage);
+    const { app, seen, contexts, created } = appFor(storage);
     const data = pngOf(5 * MiB + 4096);
     const grant = await create(app);
+    expect(created).toEqual([grant]);
     expect(grant.key).toMatch(/^\.staging\/[0-9a-f-]{36}$/);
     expect(grant.partSize).toBe(5 * MiB);
     expect(grant.maxParts).toBe(4);
@@ -110,6 +118,8 @@ describeEachS3Server('directUpload() multipart (Companion routes)', {}, (s3) => 
     expect(confirmed.body.file).toMatchObject({ size: data.length, contentType: 'image/png' });
     expect((await collect((await storage.get(confirmed.body.file.key)).body)).equals(data)).toBe(true);
     expect(await allKeys(storage)).toEqual([confirmed.body.file.key]);
+    // authorize sees which upload each request names, to check it against its owner.
+    expect(contexts[1]).toMatchObject({ uploadKey: grant.key, uploadId: grant.uploadId });
     expect(seen).toEqual([
       'multipart-create',
       'multipart-sign',

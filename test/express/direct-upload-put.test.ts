@@ -85,6 +85,11 @@ describeEachS3Server('directUpload() presigned PUT on a store without POST (r2 p
       .post('/direct/presign')
       .send({ size: 65 * 1024, contentType: 'image/png' });
     expect(big.status).toBe(413);
+    const huge = r2().presignUpload('k.bin', { maxSize: 6 * 1024 ** 3, size: 5 * 1024 ** 3 + 1 });
+    await expect(huge).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      message: expect.stringMatching(/in parts/),
+    });
   });
 
   it('confirm still sniffs the bytes: an executable sent as image/png is refused and deleted', async () => {
