@@ -237,6 +237,25 @@ describe.skipIf(!haveChromium)(
       }
     });
 
+    it('single-upload mode on a store with POST: Uppy posts the policy form, confirm takes the key it reports', async () => {
+      const path = await fileOf('small.png', 200 * 1024);
+      await s3.clearRequests();
+      const page = await open(main);
+      try {
+        await start(page, path);
+        const file = JSON.parse(await outcome(page));
+        expect(file).toMatchObject({ size: 200 * 1024, contentType: 'image/png', originalName: 'small.png' });
+        const toStore = (await s3.requests()).filter(
+          (r) => r.path === `/${s3.bucket}` || r.path.includes('.staging/'),
+        );
+        expect(toStore.map((r) => r.method)).toContain('POST');
+        expect(toStore.some((r) => r.query.includes('uploadId'))).toBe(false);
+      } finally {
+        await page.close();
+        await aws.delete((await allKeys(aws, 'uploads/'))[0] ?? 'uploads/none');
+      }
+    });
+
     it('single-upload mode on a store without POST (r2 profile): one presigned PUT, then confirm', async () => {
       const path = await fileOf('photo.png', 300 * 1024);
       await s3.clearRequests();
