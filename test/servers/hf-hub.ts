@@ -187,7 +187,7 @@ export async function startHfHub(): Promise<HfHubEmulator> {
     return true;
   }
 
-  function routeHub(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  function routeHub(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): undefined {
     const url = new URL(req.url ?? '/', 'http://hub');
     const parts = url.pathname.split('/').slice(1);
     if (parts[0] === 'api') {
@@ -197,9 +197,10 @@ export async function startHfHub(): Promise<HfHubEmulator> {
       const found = lookup(req, res, type, `${org}/${name}`, decodeURIComponent(rev));
       if (!found) return;
       const { repo, commit, tree } = found;
-      const json = (value: unknown) => {
+      const json = (value: unknown): undefined => {
         res.writeHead(200, { 'Content-Type': 'application/json', 'X-Repo-Commit': commit });
         res.end(JSON.stringify(value));
+        return undefined;
       };
       if (action === 'revision' && req.method === 'GET') {
         return json({
@@ -418,7 +419,7 @@ function parsePathsInfo(req: http.IncomingMessage, body: Buffer): { paths: strin
   return { paths: form.getAll('paths'), expand: ['1', 'true', 'True'].includes(form.get('expand') ?? '') };
 }
 
-function notFound(res: http.ServerResponse, code: string, message: string): void {
+function notFound(res: http.ServerResponse, code: string, message: string): undefined {
   res
     .writeHead(404, { 'Content-Type': 'application/json', 'X-Error-Code': code, 'X-Error-Message': message })
     .end(JSON.stringify({ error: message }));
