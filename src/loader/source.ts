@@ -6,6 +6,7 @@ import { validateKey } from '../keys.js';
 import { redactUrl, registerSecret } from '../redact.js';
 import { parseUrlText } from '../storage-url.js';
 import type { Storage } from '../types.js';
+import { hfRemote } from './hf/remote.js';
 import { HttpRemote } from './http-remote.js';
 import type { ResolvedLoaderOptions } from './options.js';
 import type { Remote } from './remote.js';
@@ -37,6 +38,7 @@ export async function resolveSource(source: ModelSource, options: ResolvedLoader
     return new HttpRemote(text, { headers: options.headers, stallTimeout: options.stallTimeout });
   }
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
+  if (scheme === 'hf') return hfRemote(text, options);
   if (scheme === 'file') {
     const [pathPart = ''] = text.slice('file:'.length).split('?', 1);
     const file = pathPart.startsWith('//') ? fileURLToPath(`file:${pathPart}`) : decodeURIComponent(pathPart);

@@ -80,6 +80,8 @@ export interface HfHubEmulator {
   /** The CDN serves these bytes for the file instead of the real ones (X-Linked-Etag stays the real sha256). */
   corrupt(sha256: string, bytes: Buffer): void;
   fail(failure: HubFailure): void;
+  /** Redirects name this base instead of cdnUrl (a fault proxy in front of the CDN). */
+  redirectTo(base: string): void;
   resetLog(): void;
   stop(): Promise<void>;
 }
@@ -262,7 +264,7 @@ export async function startHfHub(): Promise<HfHubEmulator> {
         ETag: `"${file.sha256}"`,
         'X-Linked-Etag': `"${file.sha256}"`,
         'X-Linked-Size': String(file.data.length),
-        Location: `${cdnUrl}/repos/${sha1(found.repo.id).slice(0, 8)}/${file.sha256}?response-content-disposition=attachment&Expires=${expires}&Signature=${signature}`,
+        Location: `${locationBase}/repos/${sha1(found.repo.id).slice(0, 8)}/${file.sha256}?response-content-disposition=attachment&Expires=${expires}&Signature=${signature}`,
         'Content-Length': 0,
       });
       res.end();
@@ -326,6 +328,7 @@ export async function startHfHub(): Promise<HfHubEmulator> {
   const cdnHost = await listen(cdn, '127.0.0.2').catch(() => listen(cdn, '127.0.0.1'));
   const url = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
   const cdnUrl = `http://${cdnHost}:${(cdn.address() as AddressInfo).port}`;
+  let locationBase = cdnUrl;
 
   return {
     url,
@@ -358,6 +361,9 @@ export async function startHfHub(): Promise<HfHubEmulator> {
     },
     fail(failure) {
       failures.push({ ...failure });
+    },
+    redirectTo(base) {
+      locationBase = base;
     },
     resetLog() {
       log.length = 0;
