@@ -35,6 +35,7 @@ export {
   artifacts,
   defaultCacheDir,
   type FileStatus,
+  type HfPinnedFile,
   type LoadArtifactsOptions,
   type LoaderOptions,
   type LoadModelOptions,
@@ -43,6 +44,7 @@ export {
   type ModelSource,
   type RestoredFile,
   readiness,
+  resolveHfFiles,
 } from './loader/index.js';
 export { type Logger, setLogger } from './log.js';
 export {
@@ -52,6 +54,8 @@ export {
   mergeManifests,
   parseManifest,
   readManifest,
+  type SourceEntry,
+  type StoredEntry,
   serializeManifest,
   writeManifest,
 } from './manifest.js';
