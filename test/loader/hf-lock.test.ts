@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { artifacts, loadArtifacts, resolveHfFiles } from '../../src/loader/index.js';
 import { type Manifest, parseManifest, serializeManifest } from '../../src/manifest.js';
+import { codeBlocks, readmeSection } from '../docs/readme-snippets.js';
 import { expectCode } from '../helpers/streams.js';
 import { type HfHubEmulator, startHfHub } from '../servers/hf-hub.js';
 import { blob, removeDir, sha256, tempDir } from './fixtures.js';
@@ -191,5 +192,13 @@ describe('lock-file format: key, source, origin', () => {
     ];
     for (const files of bad) expect(() => parse(files)).toThrow(/key|source|pinned|origin/);
     expect(() => parse([{ path: 'm', key: 'm', size: 1, sha256: sha }], null)).toThrow(/storage/);
+  });
+});
+
+describe('README: Models from the Hugging Face Hub', () => {
+  it('its lock-file example is a valid lock', () => {
+    const [json] = codeBlocks(readmeSection('Models from the Hugging Face Hub'), ['json']);
+    const manifest = parseManifest(json as string, 'README example');
+    expect(manifest.files[0]?.source).toMatch(/^hf:\/\/acme\/tiny-bert@[0-9a-f]{40}\//);
   });
 });
