@@ -220,6 +220,16 @@ describe('loadModel from hf://', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it('a CDN URL that stops answering (expired signature): asks the hub again, token still off the CDN', async () => {
+    hub.fail({ on: 'cdn', count: 1, status: 403 });
+    const path = await loadModel('hf://acme/gated/model.bin', opts({ hfToken: hub.token, concurrency: 1 }));
+    expect((await readFile(path)).equals(gated.data)).toBe(true);
+    expect(requests('cdn').map((r) => r.status)[0]).toBe(403);
+    // HEAD, then the pinned resolve URL again after the 403 (a fresh redirect).
+    expect(requests('hub').map((r) => r.method)).toEqual(['HEAD', 'GET']);
+    for (const r of requests('cdn')) expect(r.headers.authorization).toBeUndefined();
+  });
+
   it('rejects malformed hf:// URLs and globs in loadModel', async () => {
     await expectCode(loadModel('hf://acme/tiny', opts()), 'INVALID_ARGUMENT');
     await expectCode(loadModel('hf://acme/tiny@main/onnx/*.onnx', opts()), 'INVALID_ARGUMENT');
