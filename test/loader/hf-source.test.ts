@@ -135,17 +135,27 @@ describe('loadModel from hf://', () => {
     expect(new URL(hub.cdnUrl).host).not.toBe(new URL(hub.url).host);
   });
 
-  it('HF_TOKEN from the environment is used, and never appears in an error', async () => {
-    const saved = process.env.HF_TOKEN;
+  it('HF_TOKEN and HF_ENDPOINT from the environment are used; the token never appears in an error', async () => {
+    const saved = { token: process.env.HF_TOKEN, endpoint: process.env.HF_ENDPOINT };
     process.env.HF_TOKEN = hub.token;
+    process.env.HF_ENDPOINT = hub.url;
     try {
-      const path = await loadModel('hf://acme/gated/model.bin', opts());
+      const path = await loadModel('hf://acme/gated/model.bin', opts({ hfEndpoint: undefined }));
       expect((await readFile(path)).equals(gated.data)).toBe(true);
-      const err = await expectCode(loadModel('hf://acme/gated/missing.bin', opts()), 'NOT_FOUND');
+      const err = await expectCode(
+        loadModel('hf://acme/gated/missing.bin', opts({ hfEndpoint: undefined })),
+        'NOT_FOUND',
+      );
       expect(err.message).not.toContain(hub.token);
+      expect(err.message).toContain('missing.bin');
     } finally {
-      if (saved === undefined) delete process.env.HF_TOKEN;
-      else process.env.HF_TOKEN = saved;
+      for (const [name, value] of [
+        ['HF_TOKEN', saved.token],
+        ['HF_ENDPOINT', saved.endpoint],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 
