@@ -47,8 +47,8 @@ print(hf_hub_download(a["repo"], a["path"], revision=a.get("revision"), repo_typ
 async function python(args: Record<string, unknown>): Promise<string> {
   const { stdout } = await run('python3', ['-c', PY, JSON.stringify(args)], {
     env: {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
+      // The machine's environment (pyenv and kin) minus any Hugging Face settings it has.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(HF_|HUGGING_FACE_)/.test(k))),
       HF_HOME: join(home, 'py'),
       HF_ENDPOINT: hub.url,
       HF_HUB_DISABLE_TELEMETRY: '1',
