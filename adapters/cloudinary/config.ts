@@ -8,7 +8,8 @@ import { readQuery } from '../../src/config/url-query.js';
 import { hostIsStore, parseUrlText } from '../../src/config/url-text.js';
 import { StowageError } from '../../src/errors.js';
 import { normalisePrefix } from '../../src/keys.js';
-import { CLOUDINARY_SDK, importPeer } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/optional-peer.js';
+import { CLOUDINARY_SDK } from './peers.js';
 
 /** Options of CloudinaryStorage that configuration can set. */
 export interface CloudinaryConfig {

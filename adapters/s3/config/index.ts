@@ -5,7 +5,8 @@
  */
 import { defineAdapter } from '../../../src/config/adapter-definition.js';
 import { hostIsStore } from '../../../src/config/url-text.js';
-import { importPeer, S3_SDK } from '../../../src/optional-peer.js';
+import { importPeer } from '../../../src/optional-peer.js';
+import { S3_SDK } from '../peers.js';
 import { awsEnv, awsEnvCredentials, bucketeer, cloudcube, flyTigris, railwayBucket } from './env.js';
 import type { S3Config, S3Credentials } from './types.js';
 import { s3FromUrl, s3Secrets, s3ToUrl } from './url.js';
