@@ -127,3 +127,18 @@ describe('a new adapter needs only its registry line (test/fixtures/kv-adapter.t
 function parseStorageUrlOptional(url: string): StorageConfig {
   return parseWithRegistry(url, 'optional');
 }
+
+describe('entry points of SDK-bound adapters', () => {
+  // index.ts (top-level await, for import) and static-entry.ts (for require) must export the same values:
+  // ESM cannot re-export a dynamic import's names, so the two lists are kept equal by this check.
+  it.each([
+    ['s3', () => import('../../adapters/s3/index.js'), () => import('../../adapters/s3/static-entry.js')],
+    [
+      'cloudinary',
+      () => import('../../adapters/cloudinary/index.js'),
+      () => import('../../adapters/cloudinary/static-entry.js'),
+    ],
+  ])('%s: index and static-entry export the same names', async (_, esm, cjs) => {
+    expect(Object.keys(await esm()).sort()).toEqual(Object.keys(await cjs()).sort());
+  });
+});
