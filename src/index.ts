@@ -1,14 +1,14 @@
+export type { CloudinaryConfig } from '../adapters/cloudinary/config.js';
+export { DEFAULT_LOCAL_ROOT, type LocalConfig } from '../adapters/local/config.js';
+export type { S3Config } from '../adapters/s3/config/index.js';
 export { readAll, toReadable } from './body.js';
+export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './config/platform.js';
 export {
-  type CloudinaryConfig,
-  DEFAULT_LOCAL_ROOT,
-  type LocalConfig,
   parseStorageUrl,
   type ResolvedConfig,
   resolveStorageConfig,
-  type S3Config,
   type StorageConfig,
-} from './config.js';
+} from './config/resolve.js';
 export { createStorage } from './create-storage.js';
 export {
   type ErrorCode,
@@ -59,7 +59,6 @@ export {
   serializeManifest,
   writeManifest,
 } from './manifest.js';
-export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './platform.js';
 export { redact, registerSecret } from './redact.js';
 export type {
   Body,
