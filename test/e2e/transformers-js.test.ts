@@ -14,11 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codeBlocks, readmeSection } from '../docs/readme-snippets.js';
 import { npm, npmEnv, packStowage } from './npm-app.js';
 
 const run = promisify(execFile);
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const MODEL_DIR = 'models/stowage-test/tiny-sentiment';
+const MODEL_DIR = 'models/my-org/sentiment';
 const MODEL_FILES = ['config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'];
 let work: string;
 let app: string;
@@ -57,6 +58,13 @@ beforeAll(async () => {
   // As in examples/onnx-model: onnxruntime-node's postinstall must not fetch CUDA binaries.
   await cp(join(import.meta.dirname, '../../examples/onnx-model/.npmrc'), join(app, '.npmrc'));
   await cp(join(FIXTURES, 'transformers-app', 'classify.mjs'), join(app, 'classify.mjs'));
+  // The README's snippet as written, plus a line that prints what it made.
+  const [snippet] = codeBlocks(readmeSection('Using restored files with transformers.js'), ['js']);
+  if (!snippet) throw new Error('the README section has no js block');
+  await writeFile(
+    join(app, 'readme.mjs'),
+    `${snippet}\nconsole.log(JSON.stringify({ files: files.map((f) => f.path), labels: await classify('a wonderful film'), inputs: session.inputNames }));\n`,
+  );
   await npm(app, ['install']);
 
   // The publish step: the model directory, staged with its original names, moved to storage.
@@ -97,6 +105,14 @@ describe('restored files in transformers.js and onnxruntime-node', () => {
     // onnxruntime-node on the restored path, fed the tokenizer's ids: the same logits.
     expect(out.inputs).toEqual(['input_ids', 'attention_mask']);
     expect(out.logits).toEqual([-2, 2]);
+  });
+
+  it("runs the README's snippet as written", async () => {
+    const { stdout } = await run(process.execPath, ['readme.mjs'], { cwd: app, env: npmEnv() });
+    const out = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+    expect(out.files).toEqual(MODEL_FILES.map((file) => `${MODEL_DIR}/${file}`));
+    expect(out.labels).toEqual([{ label: 'POSITIVE', score: expect.closeTo(1 / (1 + Math.exp(-2)), 5) }]);
+    expect(out.inputs).toEqual(['input_ids', 'attention_mask']);
   });
 
   it('a file lost from the model directory comes back from the cache before transformers.js reads it', async () => {
