@@ -102,6 +102,7 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+// Boots run npm, a publish and a model load: generous limits for a loaded 2-core machine.
 describe('examples/onnx-model', () => {
   it('installs with onnxruntime-node CPU-only: its postinstall runs and fetches nothing', async () => {
     const bin = join(app, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch);
@@ -131,7 +132,7 @@ describe('examples/onnx-model', () => {
     const empty = await fetch(`${dyno.url}/recognize`, { method: 'POST' });
     expect(empty.status).toBe(400);
     await stop(dyno);
-  });
+  }, 240_000);
 
   it('with STOWAGE_URL on S3, npm start publishes to the bucket and the server restores from it', async () => {
     const s3: S3TestServer = await startS3Server({ bucket: 'onnx-example' });
@@ -152,7 +153,7 @@ describe('examples/onnx-model', () => {
     } finally {
       await s3.stop();
     }
-  });
+  }, 240_000);
 
   it('deployed without devDependencies, on a wiped disk, restores the weights from the store', async () => {
     // Published to the local store (the S3 run above moved the lock file to its bucket).
@@ -177,5 +178,5 @@ describe('examples/onnx-model', () => {
     await readsEverySample(again);
     expect(again.logs()).toMatch(/0 downloaded/);
     await stop(again);
-  });
+  }, 240_000);
 });
