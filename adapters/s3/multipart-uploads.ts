@@ -8,11 +8,12 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { invalidArg } from '../../src/args.js';
-import { importPeer, S3_PRESIGNER } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/optional-peer.js';
 import type { MultipartUploads, ObjectInfo, SignedPart, UploadedPart } from '../../src/types.js';
 import { checkUserMetadata, infoFromHead } from './metadata.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE, type ResolvedS3Options } from './options.js';
 import { PageTokens } from './pagination.js';
+import { S3_PRESIGNER } from './peers.js';
 import { dropBodyChecksums } from './presign-put.js';
 import { mapS3Error } from './s3-errors.js';
 import { MAX_PRESIGN_SECONDS } from './urls.js';

@@ -42,7 +42,7 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   const progress = options.progress ?? silentProgress;
   const files: VerifiedFile[] = manifest.files.map((e) => ({
     path: e.path,
-    key: e.key,
+    key: e.key ?? e.source,
     remote: 'ok',
     local: 'absent',
     problems: [],
@@ -55,9 +55,13 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   try {
     await runPool(manifest.files, options.concurrency ?? 8, async (entry, i) => {
       const out = files[i]!;
-      const remote = await checkStoredObject(storage, entry.key, entry, { deep: options.deep === true });
-      if (remote.ok) out.remoteMethod = remote.method;
-      else {
+      // An entry with its own source (hf://…@commit) is not in this storage: the loader verifies it at boot.
+      const remote =
+        entry.key === undefined
+          ? undefined
+          : await checkStoredObject(storage, entry.key, entry, { deep: options.deep === true });
+      if (remote?.ok) out.remoteMethod = remote.method;
+      else if (remote) {
         out.remote = remote.problem;
         out.problems.push(`storage: ${remote.detail}`);
       }
