@@ -39,9 +39,7 @@ export class DigestStream extends Transform {
     this.bytes += chunk.length;
     if (this.maxSize !== undefined && this.bytes > this.maxSize) {
       callback(
-        new StowageError('TOO_LARGE', `${this.label} exceeds the limit of ${this.maxSize} bytes`, {
-          status: 413,
-        }),
+        new StowageError('TOO_LARGE', `${this.label} exceeds the limit of ${this.maxSize} bytes`),
       );
       return;
     }

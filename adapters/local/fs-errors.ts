@@ -21,11 +21,9 @@ export function mapFsError(err: unknown, key: string, action: string): StowageEr
       });
     case 'ENOSPC':
     case 'EDQUOT':
-      return new StowageError('UNAVAILABLE', `${action} "${key}": no space left on the device`, {
+      return new StowageError('DISK_FULL', `${action} "${key}": no space left on the device`, {
         cause: err,
         key,
-        status: 507,
-        retryable: false,
       });
     case 'EMFILE':
     case 'ENFILE':

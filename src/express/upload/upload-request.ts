@@ -282,14 +282,8 @@ export class UploadRequest {
     }
     const { size, sha256 } = checks.digest.digest();
     if (stored.size !== size || (stored.sha256 !== undefined && stored.sha256 !== sha256)) {
-      throw new StowageError(
-        'CHECKSUM_MISMATCH',
-        `${checks.label}: storage holds different bytes than were sent`,
-        {
-          status: 503,
-          retryable: true,
-        },
-      );
+      // The store's fault, not the client's: UNAVAILABLE (503, retryable), as the error table says.
+      throw new StowageError('UNAVAILABLE', `${checks.label}: storage holds different bytes than were sent`);
     }
     return { size, sha256 };
   }
