@@ -32,6 +32,9 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** Every code, in the order of the README's table. */
+export const ERROR_CODES = Object.keys(STATUS) as readonly ErrorCode[];
+
 export interface StowageErrorOptions {
   cause?: unknown;
   retryable?: boolean;
