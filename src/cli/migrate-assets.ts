@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type mimeTypes from 'mime-types';
+import { invalidArg } from '../args.js';
 import { isStowageError, StowageError, throwIfAborted } from '../errors.js';
 import { validateKey } from '../keys.js';
 import {
@@ -15,7 +16,6 @@ import {
 } from '../manifest.js';
 import type { Storage } from '../types.js';
 import { lazyRequire } from '../util/lazy-require.js';
-import { UsageError } from './exit-codes.js';
 import { fileBody } from './file-body.js';
 import { comparePaths } from './format.js';
 import { gitUntrack, isGitWorkTree } from './git.js';
@@ -133,15 +133,19 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
   const manifestFile = options.manifest ?? MANIFEST_FILE;
   const manifestPath = isAbsolute(manifestFile) ? manifestFile : join(cwd, manifestFile);
   if (options.minSize !== undefined && (!Number.isSafeInteger(options.minSize) || options.minSize < 0)) {
-    throw new UsageError('--min-size must be a non-negative size such as 500kB or 1MB');
+    throw invalidArg(
+      `options.minSize must be a non-negative integer (bytes), got ${String(options.minSize)}`,
+    );
   }
 
   if (options.untrack && !(await isGitWorkTree(cwd))) {
-    throw new UsageError('--untrack needs a git repository: there is no index to remove files from');
+    throw invalidArg(`options.untrack needs a git repository: ${cwd} has no index to remove files from`);
   }
   const target = resolveTarget(options, env);
   if (options.verify !== undefined && !['head', 'read-back', 'put'].includes(options.verify)) {
-    throw new UsageError('--verify must be head, read-back or put');
+    throw invalidArg(
+      `options.verify must be "put", "head" or "read-back", got ${JSON.stringify(options.verify)}`,
+    );
   }
 
   const existing = await readExistingManifest(manifestPath);
@@ -162,7 +166,7 @@ export async function migrateAssets(options: MigrateAssetsOptions = {}): Promise
     else absent.push(entry.path);
   }
   if (existing && target && existing.storage !== target.url && absent.length > 0) {
-    throw new UsageError(
+    throw invalidArg(
       `${manifestFile} points at ${existing.storage} but this run targets ${target.url}, and ${absent.length} file(s) are not on disk to re-upload (first: ${absent[0]}); run "stowage pull" first`,
     );
   }
@@ -290,10 +294,7 @@ async function connect(target: StorageTarget): Promise<Storage> {
 function resolveTarget(options: MigrateAssetsOptions, env: NodeJS.ProcessEnv): StorageTarget | undefined {
   if (options.storage) {
     if (!options.storageUrl) {
-      throw new StowageError(
-        'INVALID_ARGUMENT',
-        'migrateAssets({ storage }) also needs storageUrl for the manifest',
-      );
+      throw invalidArg('options.storage needs options.storageUrl too: the URL the manifest records');
     }
     const storage = options.storage;
     return { url: options.storageUrl, open: async () => storage };
@@ -302,7 +303,8 @@ function resolveTarget(options: MigrateAssetsOptions, env: NodeJS.ProcessEnv): S
     return resolveStorageTarget(options.to, env);
   } catch (err) {
     // A dry run without storage still shows the plan; it just cannot say what is already stored.
-    if (options.dryRun && options.to === undefined && err instanceof UsageError) return undefined;
+    if (options.dryRun && options.to === undefined && isStowageError(err, 'INVALID_ARGUMENT'))
+      return undefined;
     throw err;
   }
 }
@@ -447,7 +449,7 @@ function toManifestEntry(file: PlannedFile): ManifestEntry {
 function checkConcurrency(value: number | undefined): number {
   if (value === undefined) return DEFAULT_CONCURRENCY;
   if (!Number.isSafeInteger(value) || value < 1 || value > 256) {
-    throw new UsageError('--concurrency must be an integer from 1 to 256');
+    throw invalidArg(`options.concurrency must be an integer from 1 to 256, got ${String(value)}`);
   }
   return value;
 }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../adapters/memory/index.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { ERROR_CODES, type ErrorCode, StowageError } from '../../src/errors.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import { serve } from '../../src/express/serve/index.js';
@@ -82,11 +83,12 @@ describe("README's error table", () => {
     expect([...table.keys()]).toEqual([...ERROR_CODES]);
   });
 
-  it.each(ERROR_CODES)('%s: status and retryable as the table says', (code) => {
+  it.each(ERROR_CODES)('%s: status, retryable and CLI exit code as the table says', (code) => {
     const row = table.get(code)!;
     const err = new StowageError(code, 'x');
     expect(err.status).toBe(row.status);
     expect(err.retryable).toBe(row.retryable);
+    expect(exitCodeFor(err)).toBe(row.exit);
   });
 
   it.each(ERROR_CODES)(

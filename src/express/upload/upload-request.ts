@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Busboy from 'busboy';
 import { deferred } from '../../deferred.js';
-import { isAbortError, StowageError } from '../../errors.js';
+import { isAbortError, isStowageError, StowageError } from '../../errors.js';
 import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
 import type { StagedDigest, Storage } from '../../types.js';
@@ -465,7 +465,7 @@ function aborted(): StowageError {
 
 /** Storage failures surface as 503 so clients retry; our own checks keep their codes. */
 function asUploadError(err: unknown): StowageError {
-  if (err instanceof StowageError) return err;
+  if (isStowageError(err)) return err;
   if (isAbortError(err)) return aborted();
   return new StowageError('UNAVAILABLE', 'storage failed while receiving the upload', { cause: err });
 }
