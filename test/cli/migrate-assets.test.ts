@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { migrateAssets } from '../../src/cli/migrate-assets.js';
+import { migrateAssets, type UploadVerification } from '../../src/cli/migrate-assets.js';
 import { SLUGIGNORE_HEADER } from '../../src/cli/slugignore.js';
 import { StowageError } from '../../src/errors.js';
 import { bytes, CountingStorage, git, makeRepo, removeDir, run, sha256, tempDir } from './helpers.js';
@@ -375,7 +375,10 @@ describe('stowage migrate-assets (local storage)', () => {
       for (const [options, message] of [
         [{ minSize: -1 }, 'options.minSize must be a non-negative integer (bytes), got -1'],
         [{ concurrency: 0 }, 'options.concurrency must be an integer from 1 to 256, got 0'],
-        [{ verify: 'maybe' }, 'options.verify must be "put", "head" or "read-back", got "maybe"'],
+        [
+          { verify: 'maybe' as UploadVerification },
+          'options.verify must be "put", "head" or "read-back", got "maybe"',
+        ],
         [{ cwd: plain, untrack: true }, 'options.untrack needs a git repository'],
         [{ storageUrl: undefined }, 'options.storage needs options.storageUrl too'],
       ] as const) {
