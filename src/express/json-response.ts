@@ -3,10 +3,10 @@ import { type ErrorCode, isStowageError } from '../errors.js';
 import { log } from '../log.js';
 
 /** Seconds a client is told to wait before retrying when the error does not say. */
-export const DEFAULT_RETRY_AFTER = 5;
+const DEFAULT_RETRY_AFTER = 5;
 
 /** What a client is told about a failure. */
-export interface ErrorAnswer {
+interface ErrorAnswer {
   status: number;
   code: ErrorCode;
   message: string;
@@ -31,7 +31,7 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
  * no stack or internal detail reaches the client. Every retryable error gets
  * Retry-After: its own `retryAfter`, else 5 s.
  */
-export function errorAnswer(err: unknown): ErrorAnswer {
+function errorAnswer(err: unknown): ErrorAnswer {
   if (isStowageError(err)) {
     return {
       status: err.status,
