@@ -51,7 +51,6 @@ const FLAG_OF: Record<string, string> = {
   'options.concurrency': '--concurrency',
   'options.verify': '--verify',
   'options.untrack': '--untrack',
-  'options.manifest': '--manifest',
   'options.olderThanHours': '--older-than-hours',
   'options.prefix': '--prefix',
 };
