@@ -7,7 +7,7 @@ import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
 import type { StagedDigest, Storage } from '../../types.js';
 import { drainRefusedBody } from '../refused-body.js';
-import { cleanOriginalName, finalKeyFor } from './naming.js';
+import { finalKeyFor, multipartFileName } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
 import type { UploadedFile, UploadResult } from './result.js';
@@ -193,7 +193,7 @@ export class UploadRequest {
 
   private async stageFile(field: string, stream: Readable, info: Busboy.FileInfo): Promise<void> {
     const signal = this.stop.signal;
-    const originalName = cleanOriginalName(info.filename);
+    const originalName = multipartFileName(info.filename);
     const { head, ended } = await peek(stream, SNIFF_BYTES, signal);
     // A browser form with an empty file input sends a nameless, empty part: not a file.
     if (ended && head.length === 0 && originalName === '') return;
