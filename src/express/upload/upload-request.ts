@@ -111,6 +111,16 @@ export class UploadRequest {
       this.fail(malformed('expected a multipart/form-data request with a boundary'));
       return;
     }
+    // Refused before a byte is read: no request within the limits is that long.
+    const declared = Number(this.req.headers['content-length']);
+    if (declared > this.opts.maxRequestBytes) {
+      this.fail(
+        tooLarge(
+          `the request is ${declared} bytes long, more than any upload within the limits (${this.opts.maxFiles} files of ${this.opts.maxFileSize} bytes) can be`,
+        ),
+      );
+      return;
+    }
     let busboy: Busboy.Busboy;
     try {
       busboy = Busboy({
