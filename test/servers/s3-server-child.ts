@@ -21,6 +21,10 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  *   %23 %3F encoded, so a correctly encoded source with "+ & ; = # ?" is not
  *   found. S3 percent-decodes the whole value; the header is rewritten so
  *   s3rver's decodeURI yields exactly what S3 would.
+ * - ListMultipartUploads (GET ?uploads) answers NotImplemented. Emulated from
+ *   the upload directories, in S3's order and paging (prefix, max-uploads,
+ *   key-marker, upload-id-marker); Initiated is the mtime of the upload's
+ *   "key" file, so a test can age an upload with utimes.
  * - UploadPartCopy (multipart copy) answers NotImplemented. Emulated from the
  *   store: the source range is read and stored as the part.
  * - POST Object (browser upload) stores whatever arrives and ignores the
@@ -35,7 +39,7 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  * tests can assert what the client really sent (e.g. that an abort was sent).
  * Not patched, and declared by the tests instead: SigV4 verification of
  * ordinary requests (POST policies are verified), suffix ranges,
- * ListMultipartUploads, "bytes=0-0" (s3rver reads an end of 0 as "to the end"
+ * "bytes=0-0" (s3rver reads an end of 0 as "to the end"
  * and answers with the whole object).
  */
 export const CHILD_SOURCE = String.raw`
@@ -170,6 +174,11 @@ server.middleware.unshift(async (ctx, next) => {
     entry.status = ctx.status;
     return;
   }
+  if (ctx.method === 'GET' && ctx.query.uploads !== undefined && ctx.path.split('/').filter(Boolean).length === 1) {
+    listMultipartUploads(ctx);
+    entry.status = ctx.status;
+    return;
+  }
   if (ctx.method === 'DELETE' && typeof ctx.query.uploadId === 'string') {
     const dir = path.join(uploadsDir, path.basename(ctx.query.uploadId));
     if (fs.existsSync(dir)) {
@@ -192,6 +201,44 @@ server.middleware.unshift(async (ctx, next) => {
     throw err;
   }
 });
+
+function xmlText(value) {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// The uploads s3rver holds (one directory each, with the key in a file written at creation,
+// whose mtime is when the upload was initiated), in S3's order: by key, then upload id.
+function listMultipartUploads(ctx) {
+  const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+  const keyMarker = typeof ctx.query['key-marker'] === 'string' ? ctx.query['key-marker'] : '';
+  const idMarker = typeof ctx.query['upload-id-marker'] === 'string' ? ctx.query['upload-id-marker'] : '';
+  const max = Math.min(1000, Number(ctx.query['max-uploads']) || 1000);
+  const all = [];
+  for (const id of fs.existsSync(uploadsDir) ? fs.readdirSync(uploadsDir) : []) {
+    const keyFile = path.join(uploadsDir, id, 'key');
+    if (!fs.existsSync(keyFile)) continue;
+    all.push({ key: fs.readFileSync(keyFile, 'utf8'), id, initiated: fs.statSync(keyFile).mtime });
+  }
+  all.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const after = all.filter((u) => u.key.startsWith(prefix) &&
+    (!keyMarker || u.key > keyMarker || (idMarker && u.key === keyMarker && u.id > idMarker)));
+  const page = after.slice(0, max);
+  const truncated = after.length > page.length;
+  const last = page[page.length - 1];
+  ctx.status = 200;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    '<Bucket>' + xmlText(bucket) + '</Bucket><KeyMarker>' + xmlText(keyMarker) + '</KeyMarker>' +
+    '<UploadIdMarker>' + xmlText(idMarker) + '</UploadIdMarker>' +
+    (truncated ? '<NextKeyMarker>' + xmlText(last.key) + '</NextKeyMarker><NextUploadIdMarker>' +
+      xmlText(last.id) + '</NextUploadIdMarker>' : '') +
+    '<Prefix>' + xmlText(prefix) + '</Prefix><MaxUploads>' + max + '</MaxUploads>' +
+    '<IsTruncated>' + truncated + '</IsTruncated>' +
+    page.map((u) => '<Upload><Key>' + xmlText(u.key) + '</Key><UploadId>' + xmlText(u.id) +
+      '</UploadId><Initiated>' + u.initiated.toISOString() + '</Initiated><StorageClass>STANDARD</StorageClass></Upload>').join('') +
+    '</ListMultipartUploadsResult>';
+}
 
 async function uploadPartCopy(ctx) {
   const source = decodeURI(ctx.get('x-amz-copy-source')).replace(/^\//, '');
