@@ -16,7 +16,10 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  *   500s; deletes are serialised per bucket.
  * - AbortMultipartUpload (DELETE ?uploadId) answers 405. Emulated: the
  *   upload's part directory is removed and 204 returned (404 NoSuchUpload
- *   when unknown), like S3.
+ *   when unknown), like S3. UploadPart for an unknown upload recreates its
+ *   directory: answered NoSuchUpload, as by S3, and an abort waits for the
+ *   parts being written (else a part landing after the abort leaves a keyless
+ *   upload behind, and one written during it crashes s3rver).
  * - x-amz-copy-source is decoded with decodeURI, which leaves %2B %26 %3B %3D
  *   %23 %3F encoded, so a correctly encoded source with "+ & ; = # ?" is not
  *   found. S3 percent-decodes the whole value; the header is rewritten so
@@ -169,8 +172,8 @@ server.middleware.unshift(async (ctx, next) => {
       // Malformed: let s3rver answer as it does.
     }
   }
-  if (ctx.method === 'PUT' && copySource && typeof ctx.query.uploadId === 'string') {
-    await uploadPartCopy(ctx);
+  if (ctx.method === 'PUT' && typeof ctx.query.uploadId === 'string' && ctx.query.partNumber !== undefined) {
+    await uploadPart(ctx, copySource ? () => uploadPartCopy(ctx) : next);
     entry.status = ctx.status;
     return;
   }
@@ -180,16 +183,19 @@ server.middleware.unshift(async (ctx, next) => {
     return;
   }
   if (ctx.method === 'DELETE' && typeof ctx.query.uploadId === 'string') {
-    const dir = path.join(uploadsDir, path.basename(ctx.query.uploadId));
-    if (fs.existsSync(dir)) {
-      fs.rmSync(dir, { recursive: true, force: true });
+    const id = path.basename(ctx.query.uploadId);
+    const dir = path.join(uploadsDir, id);
+    if (fs.existsSync(dir) && !aborting.has(id)) {
+      // Parts being written finish first (S3 frees them too); parts arriving from now on are refused.
+      aborting.add(id);
+      try {
+        await Promise.allSettled([...(partsInFlight.get(id) || [])]);
+        fs.rmSync(dir, { recursive: true, force: true });
+      } finally {
+        aborting.delete(id);
+      }
       ctx.status = 204;
-    } else {
-      ctx.status = 404;
-      ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
-        '<Message>The specified upload does not exist.</Message></Error>';
-    }
+    } else noSuchUpload(ctx);
     entry.status = ctx.status;
     return;
   }
@@ -201,6 +207,41 @@ server.middleware.unshift(async (ctx, next) => {
     throw err;
   }
 });
+
+// s3rver writes a part for an upload id it does not know by creating its directory, so a part
+// landing after AbortMultipartUpload brings the upload back as a keyless leftover, and an abort
+// removing the directory while a part is written crashes s3rver (ENOENT on its write stream).
+// S3 refuses a part for an unknown upload (NoSuchUpload): emulated, and an abort waits for the
+// parts being written.
+const partsInFlight = new Map();
+const aborting = new Set();
+
+function noSuchUpload(ctx) {
+  ctx.status = 404;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+    '<Message>The specified upload does not exist.</Message></Error>';
+}
+
+async function uploadPart(ctx, write) {
+  const id = path.basename(ctx.query.uploadId);
+  if (aborting.has(id) || !fs.existsSync(path.join(uploadsDir, id))) {
+    ctx.req.resume();
+    return noSuchUpload(ctx);
+  }
+  const run = Promise.resolve().then(write);
+  // A part whose client went away may never settle in s3rver: it counts as done once the request closed.
+  const settled = Promise.race([run.catch(() => undefined), new Promise((r) => ctx.req.once('close', r))]);
+  const set = partsInFlight.get(id) || new Set();
+  partsInFlight.set(id, set);
+  set.add(settled);
+  try {
+    await run;
+  } finally {
+    set.delete(settled);
+    if (set.size === 0) partsInFlight.delete(id);
+  }
+}
 
 function xmlText(value) {
   return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
