@@ -21,13 +21,17 @@ export async function* unknownLength(data: Buffer, chunkSize = 65_536): AsyncGen
   }
 }
 
-/** A stream that sends `bytesBeforeError` bytes and then fails. */
-export function failingStream(bytesBeforeError: number, chunkSize = 65_536): Readable {
+/** A stream that sends `bytesBeforeError` bytes and then fails (with `error`, by default a plain Error). */
+export function failingStream(
+  bytesBeforeError: number,
+  chunkSize = 65_536,
+  error: () => Error = () => new Error('simulated source failure'),
+): Readable {
   let sent = 0;
   return new Readable({
     read() {
       if (sent >= bytesBeforeError) {
-        setImmediate(() => this.destroy(new Error('simulated source failure')));
+        setImmediate(() => this.destroy(error()));
         return;
       }
       const n = Math.min(chunkSize, bytesBeforeError - sent);
