@@ -9,13 +9,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-} from '../../src/args.js';
+import { beginWrite } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg } from '../../src/args.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import type {
@@ -81,16 +76,14 @@ export class S3Storage implements Storage {
   }
 
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const valid = validateKey(key);
-    const options = checkPutOptions(opts);
-    checkUserMetadata(options.metadata);
-    const contentType = defaultContentType(valid, options.contentType);
-    return putObject(
-      { client: this.client, options: this.options, key: valid, s3Key: this.s3Key(valid) },
-      body,
-      options,
-      contentType,
-    );
+    const write = beginWrite(this, key, body, opts, { options: (o) => checkUserMetadata(o.metadata) });
+    const target = {
+      client: this.client,
+      options: this.options,
+      key: write.key,
+      s3Key: this.s3Key(write.key),
+    };
+    return putObject(target, write, defaultContentType(write.key, write.options.contentType));
   }
 
   async get(key: string, opts?: GetOptions): Promise<GetResult> {
