@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import mime from 'mime-types';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite, type Write, writeFailure } from '../../src/adapter-kit/write.js';
 import {
   checkOptionsObject,
@@ -193,27 +194,20 @@ export class CloudinaryStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string') {
-      throw invalidArg('options.startAfter must be a string');
-    }
-    const pageSize = opts?.pageSize ?? 100;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
-      throw invalidArg(`options.pageSize must be a positive integer, got ${String(opts?.pageSize)}`);
-    }
+    // Larger page sizes are capped at Cloudinary's 500 below, not refused.
+    const { pageSize, startAfter, signal } = checkListOptions(opts, { defaultPageSize: 100 });
     const publicIdPrefix = this.settings.folder + encodeListPrefix(validPrefix);
     const types = this.settings.resourceType ? [this.settings.resourceType] : RESOURCE_TYPES;
     for (const type of types) {
       let cursor: string | undefined;
       do {
-        throwIfAborted(opts?.signal);
+        throwIfAborted(signal);
         const page = await this.client.resources(
           type,
           publicIdPrefix,
           Math.min(pageSize, 500),
           cursor,
-          opts?.signal,
+          signal,
         );
         for (const resource of page.resources) {
           const key = this.keyOfResource(resource);

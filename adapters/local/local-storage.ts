@@ -3,6 +3,7 @@ import { lstat, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promi
 import { dirname, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
 import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
@@ -181,13 +182,11 @@ export class LocalStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string')
-      throw invalidArg('options.startAfter must be a string');
+    // The walk reads whole directories: pageSize is checked, then has nothing to size.
+    const { startAfter, signal } = checkListOptions(opts, { defaultPageSize: 1 });
     // The walk hands over each key's checked directory: no check per key.
     for await (const { key, dir, name } of walkKeys(this.safe, validPrefix, startAfter)) {
-      throwIfAborted(opts?.signal);
+      throwIfAborted(signal);
       try {
         yield await this.headIn(dir, name, key);
       } catch (err) {

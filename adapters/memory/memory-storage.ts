@@ -1,7 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
-import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, resolveRange } from '../../src/args.js';
 import { StowageError, throwIfAborted } from '../../src/errors.js';
 import { encodeKeyPath, validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys, etagFromSha256 } from '../../src/ordering.js';
@@ -115,17 +116,15 @@ export class MemoryStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string')
-      throw invalidArg('options.startAfter must be a string');
+    // Memory has no pages: pageSize is checked, then has nothing to size.
+    const { startAfter, signal } = checkListOptions(opts, { defaultPageSize: 1 });
     const keys = [...this.objects.keys()]
       .filter(
         (k) => k.startsWith(validPrefix) && (startAfter === undefined || compareKeys(k, startAfter) > 0),
       )
       .sort(compareKeys);
     for (const key of keys) {
-      throwIfAborted(opts?.signal);
+      throwIfAborted(signal);
       const entry = this.objects.get(key);
       if (entry) yield cloneInfo(entry.info);
     }
