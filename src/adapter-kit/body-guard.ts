@@ -15,6 +15,9 @@ export class GuardedBody extends Readable {
     key: string,
   ) {
     super();
+    // The body can fail while the adapter still prepares (opens a directory, a multipart
+    // upload): the write's pipeline reports the error once it starts, nothing may crash before.
+    this.on('error', () => undefined);
     source.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) source.pause();
     });
