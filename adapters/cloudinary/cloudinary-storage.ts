@@ -2,15 +2,9 @@ import { Readable } from 'node:stream';
 import mime from 'mime-types';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { checkPresignOptions } from '../../src/adapter-kit/presign-options.js';
 import { beginWrite, type Write, writeFailure } from '../../src/adapter-kit/write.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-  resolveRange,
-} from '../../src/args.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys } from '../../src/ordering.js';
@@ -286,27 +280,14 @@ export class CloudinaryStorage implements Storage {
 
   async presignUpload(key: string, opts: PresignUploadOptions): Promise<DirectUpload> {
     const valid = validateKey(key);
-    checkOptionsObject(opts, 'presignUpload options');
-    if (!opts || !Number.isSafeInteger(opts.maxSize) || opts.maxSize < 0) {
-      throw invalidArg('options.maxSize is required: the largest upload to accept, in bytes');
-    }
-    const expiresIn = opts.expiresIn ?? 600;
-    if (typeof expiresIn !== 'number' || !(expiresIn > 0) || expiresIn > SIGNATURE_WINDOW) {
-      throw invalidArg(
-        `options.expiresIn must be between 1 and ${SIGNATURE_WINDOW} seconds (Cloudinary's signature window)`,
-      );
-    }
-    const contentType = opts.contentType;
-    if (
-      contentType !== undefined &&
-      (typeof contentType !== 'string' || !/^[\w.+-]+\/([\w.+-]+)?$/.test(contentType))
-    ) {
-      throw invalidArg(
-        'options.contentType must be a MIME type ("image/png") or a prefix ending in "/" ("image/")',
-      );
-    }
-    const metadata = opts.metadata ? checkPutOptions({ metadata: opts.metadata }).metadata : undefined;
-    const exact = contentType && !contentType.endsWith('/') ? contentType : undefined;
+    const {
+      contentType,
+      exactType: exact,
+      metadata,
+    } = checkPresignOptions(opts, {
+      maxExpiresIn: SIGNATURE_WINDOW,
+      why: "Cloudinary's signature window",
+    });
     const type = this.typeForPut(valid, contentType);
     if (contentType && typeOfContentType(contentType) !== type) {
       throw invalidArg(
@@ -322,7 +303,7 @@ export class CloudinaryStorage implements Storage {
         contextOf({
           ...(exact ? { contentType: exact } : {}),
           ...(type !== 'raw' ? { extension: target.extension || NO_EXTENSION } : {}),
-          ...(metadata ? { metadata } : {}),
+          ...(Object.keys(metadata).length ? { metadata } : {}),
         }) as never,
       ),
     };
