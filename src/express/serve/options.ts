@@ -1,3 +1,4 @@
+import { checkInteger } from '../../adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../args.js';
 import { defaultCacheDir } from '../../cache/disk-tier.js';
 import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
@@ -112,11 +113,7 @@ function seconds(value: unknown, what: string, fallback: number): number {
 }
 
 function bytes(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArg(`${what} must be a non-negative whole number of bytes`);
-  }
-  return value;
+  return checkInteger(value, what, { note: '(bytes)' }) ?? fallback;
 }
 
 function tier(
