@@ -1,6 +1,6 @@
 import { checkInteger } from '../../adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../args.js';
-import { defaultCacheDir } from '../../cache/disk-tier.js';
+import { defaultServeCacheDir } from '../../cache/disk-tier.js';
 import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 import type { ActiveContentPolicy } from './headers.js';
 
@@ -138,7 +138,7 @@ function diskTier(value: ServeOptions['disk']): ResolvedServeOptions['disk'] {
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
     throw invalidArg('options.disk.dir must be a directory path');
   }
-  return { ...sizes, dir: dir ?? defaultCacheDir() };
+  return { ...sizes, dir: dir ?? defaultServeCacheDir() };
 }
 
 function redirect(value: ServeOptions['redirect'], signsUrls: boolean): ResolvedServeOptions['redirect'] {
