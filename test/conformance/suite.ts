@@ -453,6 +453,25 @@ export function runConformance(
         expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
         expect(await h.leftovers()).toEqual([]);
       });
+      it('a body stream closed before its end (destroyed without an error) is ABORTED, not a short object', async () => {
+        const key = k('fail/closed.bin');
+        await s.put(key, 'previous');
+        for (const bytes of [1_000, 300_000]) {
+          let sent = 0;
+          const closing = new Readable({
+            read() {
+              if (sent >= bytes) return void setImmediate(() => this.destroy());
+              sent += 50_000;
+              setImmediate(() => this.push(Buffer.alloc(50_000, 0x63)));
+            },
+          });
+          const err = await expectCode(s.put(key, closing), 'ABORTED');
+          expect(err.key).toBe(key);
+          expect(err.message).toContain('the body stream failed');
+        }
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+      });
       it('maxSize is TOO_LARGE naming the key, whether the size is known up front or found while streaming', async () => {
         const key = k('fail/limit.bin');
         let pulled = false;
