@@ -41,6 +41,18 @@ export function failingStream(
   });
 }
 
+/** A stream that sends about `bytes` bytes and is then destroyed without an error: it closes before its end. */
+export function closingStream(bytes: number, chunkSize = 50_000): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= bytes) return void setImmediate(() => this.destroy());
+      sent += chunkSize;
+      setImmediate(() => this.push(Buffer.alloc(chunkSize, 0x63)));
+    },
+  });
+}
+
 /** A stream that never ends on its own: it sends `bytes` and then waits. */
 export function stallingStream(bytes: number): Readable {
   let sent = false;
