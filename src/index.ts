@@ -67,6 +67,7 @@ export type {
   DirectUpload,
   GetOptions,
   GetResult,
+  IncompleteUpload,
   ListOptions,
   MultipartUploads,
   ObjectInfo,
@@ -74,6 +75,7 @@ export type {
   PutOptions,
   SignedPart,
   Storage,
+  SweepIncompleteOptions,
   UploadedPart,
   UrlOptions,
 } from './types.js';

@@ -9,13 +9,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-} from '../../src/args.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { beginWrite } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions } from '../../src/args.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import type {
@@ -24,12 +20,14 @@ import type {
   DirectUpload,
   GetOptions,
   GetResult,
+  IncompleteUpload,
   ListOptions,
   MultipartUploads,
   ObjectInfo,
   PresignUploadOptions,
   PutOptions,
   Storage,
+  SweepIncompleteOptions,
   UrlOptions,
 } from '../../src/types.js';
 import { buildClient } from './client.js';
@@ -44,7 +42,7 @@ import { presignPost } from './presign-upload.js';
 import { putObject } from './put.js';
 import { parseContentRange, trimToRange } from './range.js';
 import { mapS3Error } from './s3-errors.js';
-import { abortStaleUploads } from './stale-uploads.js';
+import { sweepIncompleteUploads } from './stale-uploads.js';
 import { publicUrl, signedGetUrl } from './urls.js';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 4; // 5 TiB, S3's limit.
@@ -87,16 +85,14 @@ export class S3Storage implements Storage {
   }
 
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const valid = validateKey(key);
-    const options = checkPutOptions(opts);
-    checkUserMetadata(options.metadata);
-    const contentType = defaultContentType(valid, options.contentType);
-    return putObject(
-      { client: this.client, options: this.options, key: valid, s3Key: this.s3Key(valid) },
-      body,
-      options,
-      contentType,
-    );
+    const write = beginWrite(this, key, body, opts, { options: (o) => checkUserMetadata(o.metadata) });
+    const target = {
+      client: this.client,
+      options: this.options,
+      key: write.key,
+      s3Key: this.s3Key(write.key),
+    };
+    return putObject(target, write, defaultContentType(write.key, write.options.contentType));
   }
 
   async get(key: string, opts?: GetOptions): Promise<GetResult> {
@@ -199,19 +195,12 @@ export class S3Storage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const pageSize = opts?.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw invalidArg(
-        `options.pageSize must be an integer from 1 to 1000 for S3, got ${String(opts?.pageSize)}`,
-      );
-    }
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string') {
-      throw invalidArg('options.startAfter must be a string (a key)');
-    }
+    const { pageSize, startAfter, signal } = checkListOptions(opts, {
+      defaultPageSize: 1000,
+      maxPageSize: 1000,
+      name: 'S3',
+    });
     const root = this.options.rootPrefix;
-    const signal = opts?.signal;
     const tokens = new PageTokens('ListObjectsV2');
     let token: string | undefined;
     let first = true;
@@ -311,17 +300,38 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * Aborts multipart uploads under `prefix` (a key prefix of this storage)
-   * started before `cutoff`; returns how many. Pass it to sweepStaged() as
-   * `abortStaleMultipart`.
+   * Aborts multipart uploads under `prefix` (a key prefix of this storage) started before
+   * `olderThan`, and returns them (with `dryRun`, only lists them). sweepStaged() calls it.
    */
-  async abortStaleUploads(cutoff: Date, prefix = '', signal?: AbortSignal): Promise<number> {
+  async sweepIncompleteUploads(
+    prefix: string,
+    olderThan: Date,
+    opts: SweepIncompleteOptions = {},
+  ): Promise<IncompleteUpload[]> {
     const validPrefix = validatePrefix(prefix);
-    if (!(cutoff instanceof Date) || !Number.isFinite(cutoff.getTime())) {
-      throw new StowageError('INVALID_ARGUMENT', 'abortStaleUploads(cutoff): cutoff must be a valid Date');
+    if (!(olderThan instanceof Date) || !Number.isFinite(olderThan.getTime())) {
+      throw new StowageError(
+        'INVALID_ARGUMENT',
+        'sweepIncompleteUploads(prefix, olderThan): olderThan must be a valid Date',
+      );
+    }
+    const pageSize = opts.pageSize;
+    if (pageSize !== undefined && (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000)) {
+      throw new StowageError(
+        'INVALID_ARGUMENT',
+        `options.pageSize must be an integer from 1 to 1000 for S3, got ${String(pageSize)}`,
+      );
     }
     try {
-      return await abortStaleUploads(this.client, this.bucket, this.s3Key(validPrefix), cutoff, signal);
+      const found = await sweepIncompleteUploads(
+        this.client,
+        this.bucket,
+        this.s3Key(validPrefix),
+        olderThan,
+        opts,
+      );
+      const root = this.options.rootPrefix;
+      return found.map((upload) => ({ ...upload, key: upload.key.slice(root.length) }));
     } catch (err) {
       if (isNotImplemented(err)) {
         throw new StowageError(
@@ -330,7 +340,7 @@ export class S3Storage implements Storage {
           { cause: err },
         );
       }
-      throw mapS3Error(err, 'aborting stale uploads under', validPrefix || '(all keys)', signal);
+      throw mapS3Error(err, 'sweeping incomplete uploads under', validPrefix || '(all keys)', opts.signal);
     }
   }
 

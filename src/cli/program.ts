@@ -1,8 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isStowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../errors.js';
 import { setLogger } from '../log.js';
 import { parseSize } from '../util/bytes.js';
-import { EXIT, type ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
+import { cliMessage, EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 import type { UploadVerification } from './migrate-assets.js';
 import { type CliIO, processIO, Ui } from './ui.js';
 
@@ -121,7 +121,7 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
       code = await body(ui, io, options.signal);
     } catch (err) {
       code = options.signal?.aborted ? EXIT.INTERRUPTED : exitCodeFor(err);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = cliMessage(err);
       const errorCode = isStowageError(err) ? err.code : err instanceof Error ? err.name : 'ERROR';
       if (ui.json) ui.printJson({ ok: false, error: { code: errorCode, message }, exitCode: code });
       ui.error(isStowageError(err) ? `${message} [${err.code}]` : message);
@@ -163,7 +163,7 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
           (s) => s.isDirectory(),
           () => false,
         );
-        if (!isDir) throw new UsageError(`analyze: ${dir} is not a directory`);
+        if (!isDir) throw new StowageError('INVALID_ARGUMENT', `analyze: ${dir} is not a directory`);
         const { analyze } = await import('./analyze.js');
         const { renderAnalyze } = await import('./render.js');
         const result = await analyze({
@@ -244,12 +244,17 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
         if (ui.json) ui.printJson(result);
         else {
           const verb = result.dryRun ? 'would delete' : 'deleted';
+          const abortVerb = result.dryRun ? 'would abort' : 'aborted';
           for (const key of result.deleted) ui.line(`${verb} ${key}`);
+          for (const upload of result.abortedUploads ?? [])
+            ui.line(
+              `${abortVerb} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`,
+            );
           ui.line(
             `sweep: ${verb} ${result.deleted.length} staged object(s), kept ${result.kept}` +
               (result.unknownAge ? `, ${result.unknownAge} of unknown age left alone` : '') +
               (result.abortedMultipart !== undefined
-                ? `, aborted ${result.abortedMultipart} stale multipart upload(s)`
+                ? `, ${abortVerb} ${result.abortedMultipart} stale multipart upload(s)`
                 : ''),
           );
           if (result.multipartNotSupported) ui.warn(result.multipartNotSupported);
