@@ -242,6 +242,7 @@ function listParts(ctx) {
   ctx.body = '<?xml version="1.0" encoding="UTF-8"?><ListPartsResult><Bucket>' + xml(bucket) +
     '</Bucket><Key>' + xml(key) + '</Key><UploadId>' + xml(uploadId) +
     '</UploadId><IsTruncated>false</IsTruncated>' + parts.join('') + '</ListPartsResult>';
+}
 
 // s3rver writes a part for an upload id it does not know by creating its directory, so a part
 // landing after AbortMultipartUpload brings the upload back as a keyless leftover, and an abort
