@@ -10,6 +10,7 @@ import {
   type ManifestEntry,
   mergeManifests,
   readManifest,
+  type StoredEntry,
   serializeManifest,
   writeManifest,
 } from '../manifest.js';
@@ -83,7 +84,7 @@ const mime = lazyRequire<typeof mimeTypes>('mime-types');
 /** "upload": storage does not hold it yet; "stored": already there, nothing to send. */
 export type PlanAction = 'upload' | 'stored';
 
-export interface PlannedFile extends ManifestEntry {
+export interface PlannedFile extends StoredEntry {
   action: PlanAction;
   /** True when the file is in the slug today (tracked and not yet in .slugignore). */
   inSlug: boolean;

@@ -16,6 +16,10 @@ export interface PulledFile {
   size: number;
   /** "existing": already right on disk; "cache": from the loader cache; "download": fetched now. */
   source: 'existing' | 'cache' | 'download';
+  /** Where the bytes are read from: the manifest's storage, or the entry's own pinned source URL. */
+  from: 'storage' | 'source';
+  /** The pinned URL a mirrored entry was copied from, or the source a "source" entry reads. */
+  origin?: string;
 }
 
 export interface PullResult {
@@ -47,7 +51,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
     restored = await loadArtifacts({
       root: cwd,
       manifest,
-      storage,
+      ...(storage ? { storage } : {}),
       cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
       parallelFiles: options.concurrency ?? 4,
       offline,
@@ -64,8 +68,19 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
   } finally {
     progress.end();
   }
+  const entries = new Map(manifest.files.map((e) => [e.path, e]));
   const files = restored
-    .map((r) => ({ path: r.path, size: r.size, source: r.source }))
+    .map((r): PulledFile => {
+      const entry = entries.get(r.path);
+      const origin = entry?.source ?? entry?.origin;
+      return {
+        path: r.path,
+        size: r.size,
+        source: r.source,
+        from: entry?.source !== undefined ? 'source' : 'storage',
+        ...(origin !== undefined ? { origin } : {}),
+      };
+    })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const written = files.filter((f) => f.source !== 'existing');
   return {

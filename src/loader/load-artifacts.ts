@@ -21,6 +21,7 @@ import { type LoaderOptions, type ResolvedLoaderOptions, resolveLoaderOptions } 
 import { placeBlob, sameFile } from './place.js';
 import { FileProgress } from './progress.js';
 import type { Remote } from './remote.js';
+import { resolveSource } from './source.js';
 import { StorageRemote } from './storage-remote.js';
 
 export interface LoadArtifactsOptions extends LoaderOptions {
@@ -179,7 +180,11 @@ async function restoreOne(
       return { ...base, source: 'existing' };
     }
   }
-  const remote = options.offline ? offlineRemote(entry) : new StorageRemote(await getStorage(), entry.key);
+  const remote = options.offline
+    ? offlineRemote(entry)
+    : entry.source !== undefined
+      ? await resolveSource(entry.source, options)
+      : new StorageRemote(await getStorage(), entry.key);
   const blob = await ensureBlob(remote, { sha256: entry.sha256, size: entry.size }, options, progress);
   const how = await placeBlob(blob.path, target);
   if (how === 'copy') {
@@ -194,7 +199,7 @@ function offlineRemote(entry: ManifestEntry): Remote {
   const refuse = async (): Promise<never> => {
     throw new StowageError('NOT_FOUND', `offline mode: ${entry.path} cannot be fetched`);
   };
-  return { label: entry.path, identity: `offline:${entry.key}`, probe: refuse, open: refuse };
+  return { label: entry.path, identity: `offline:${entry.key ?? entry.source}`, probe: refuse, open: refuse };
 }
 
 async function resolveStorage(given: Storage | string | undefined, manifest: Manifest): Promise<Storage> {

@@ -1,0 +1,66 @@
+import { isAbsolute, posix, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StowageError } from '../../errors.js';
+import type { ResolvedLoaderOptions } from '../../loader/options.js';
+import { withRetries } from '../../loader/retry.js';
+import { resolveSource } from '../../loader/source.js';
+import { manifestUrl } from '../storage-target.js';
+
+/** One file a source names, pinned as far as the source allows. */
+export interface PinnedFile {
+  /** URL the bytes are read from, without credentials (hf://…@<commit>/path once pinned). */
+  source: string;
+  /** Its name: the path in the repo (hf://), else the source's file name. */
+  path: string;
+  size: number;
+  /** Hex sha256 when the source states it; otherwise the mirror computes it. */
+  sha256?: string;
+}
+
+/**
+ * Every file the sources name. hf:// sources may be globs and expand to
+ * several files; the others (s3://, cloudinary://, file:, http(s)) are one
+ * object each, asked once (probe) for size and, where known, sha256.
+ */
+export async function expandSources(
+  sources: string[],
+  options: ResolvedLoaderOptions & { cwd: string },
+): Promise<PinnedFile[]> {
+  const out: PinnedFile[] = [];
+  for (const raw of sources) {
+    const text = absoluteFileUrl(raw.trim(), options.cwd);
+    if (/^hf:\/\//i.test(text)) {
+      // HF SEAM: hf:// sources expand here, when the hf loader source lands:
+      //   const { resolveHfFiles } = await import('../../loader/hf/index.js');
+      //   for (const f of await resolveHfFiles(text, options))
+      //     out.push({ source: f.source, path: f.path, size: f.size, sha256: f.sha256 });
+      //   continue;
+      throw new StowageError('NOT_SUPPORTED', 'hf:// sources are not available in this build yet');
+    }
+    const remote = await resolveSource(text, options);
+    const meta = await withRetries(() => remote.probe(options.signal), options.retries, options.signal);
+    const file: PinnedFile = { source: manifestUrl(text), path: fileName(text), size: meta.size };
+    if (meta.sha256) file.sha256 = meta.sha256;
+    out.push(file);
+  }
+  return out;
+}
+
+/** file: sources relative to the command's directory, not the process's. */
+function absoluteFileUrl(text: string, cwd: string): string {
+  if (!/^file:/i.test(text)) return text;
+  const [pathPart = '', query] = text.slice('file:'.length).split('?', 2);
+  const file = pathPart.startsWith('//') ? fileURLToPath(`file:${pathPart}`) : decodeURIComponent(pathPart);
+  if (!file || isAbsolute(file)) return text;
+  return `file:${resolve(cwd, file)}${query === undefined ? '' : `?${query}`}`;
+}
+
+/** The last segment of the URL's path (the file name a restore uses). */
+function fileName(text: string): string {
+  const path = /^file:/i.test(text)
+    ? text.slice('file:'.length).split('?', 1)[0]!
+    : new URL(text).pathname.replace(/\/+$/, '');
+  const name = decodeURIComponent(posix.basename(path));
+  if (!name) throw new StowageError('INVALID_ARGUMENT', `source ${manifestUrl(text)} names no file`);
+  return name;
+}
