@@ -25,7 +25,8 @@ export async function checkSourceObject(
   try {
     meta = await withRetries(() => remote.probe(loader.signal), loader.retries, loader.signal);
   } catch (err) {
-    if (isStowageError(err, 'NOT_FOUND')) return { ok: false, problem: 'missing', detail: 'not at the source' };
+    if (isStowageError(err, 'NOT_FOUND'))
+      return { ok: false, problem: 'missing', detail: 'not at the source' };
     throw err;
   }
   if (meta.size !== expected.size) {
@@ -34,11 +35,20 @@ export async function checkSourceObject(
   if (meta.sha256 && !options.deep) {
     return meta.sha256.toLowerCase() === expected.sha256
       ? { ok: true, method: 'probe' }
-      : { ok: false, problem: 'sha256', detail: `source states sha256 ${meta.sha256}, expected ${expected.sha256}` };
+      : {
+          ok: false,
+          problem: 'sha256',
+          detail: `source states sha256 ${meta.sha256}, expected ${expected.sha256}`,
+        };
   }
   if (!options.deep) return { ok: true, method: 'size' };
   const actual = await withRetries(
-    () => remoteDigest(remote, meta, { partSize: loader.partSize, retries: loader.retries, signal: loader.signal }),
+    () =>
+      remoteDigest(remote, meta, {
+        partSize: loader.partSize,
+        retries: loader.retries,
+        signal: loader.signal,
+      }),
     loader.retries,
     loader.signal,
   );

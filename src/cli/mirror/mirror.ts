@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { isStowageError } from '../../errors.js';
 import { validateKey } from '../../keys.js';
 import { type LoaderOptions, resolveLoaderOptions } from '../../loader/options.js';
 import {
@@ -93,7 +94,10 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
   const storage = target ? (options.storage ?? (await target.open())) : undefined;
   if (storage && target && !options.storage) await checkStorageAccess(storage, target.url);
 
-  const pinned = await expandSources(sources, loader);
+  const pinned = await expandSources(sources, loader).catch((err) => {
+    // A source the loader cannot read (an unknown scheme, no file name) is a mistake in the arguments.
+    throw isStowageError(err, 'INVALID_ARGUMENT') ? new UsageError(`mirror: ${err.message}`) : err;
+  });
   const paths = pinned.map((f) => validateKey(`${prefix}${f.path}`, 'lock path'));
   const dup = paths.find((p, i) => paths.indexOf(p) !== i);
   if (dup !== undefined) {
