@@ -7,6 +7,7 @@ import { createStorage } from '../../src/create-storage.js';
 import { isStowageError } from '../../src/errors.js';
 import { setLogger } from '../../src/log.js';
 import { type RangeServer, startHttpRangeServer } from '../servers/http-range-server.js';
+import { startMotoServer } from '../servers/moto-server.js';
 import { type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { bytes, removeDir, run, sha256, tempDir } from './helpers.js';
 
@@ -41,8 +42,51 @@ async function readLock(app: string): Promise<{ storage?: string; files: LockEnt
   return JSON.parse(await readFile(join(app, 'stowage.lock.json'), 'utf8'));
 }
 
+describe('stowage mirror into moto (SigV4 checked)', () => {
+  let moto: S3TestServer;
+  let http: RangeServer;
+  let dir: string;
+  let app: string;
+  beforeAll(async () => {
+    setLogger({ info: () => undefined, warn: () => undefined });
+    dir = await tempDir('mirror-moto-src');
+    app = await tempDir('mirror-moto-app');
+    await writeFile(join(dir, 'model.onnx'), MODEL);
+    http = await startHttpRangeServer(dir);
+    moto = await startMotoServer();
+  });
+  afterAll(async () => {
+    await http?.stop();
+    await moto?.stop();
+    await removeDir(dir);
+    await removeDir(app);
+  });
+
+  it('copies with signed requests, and a second run sends no PUT', async () => {
+    const writes = async () =>
+      (await moto.requests()).filter((q) => q.method === 'PUT' || q.method === 'POST').length;
+    await moto.clearRequests();
+    const r = await run(app, ['mirror', `${http.url}/model.onnx`, '--to', moto.storageUrl]);
+    expect(r.err).not.toContain('error');
+    expect(r.code).toBe(EXIT.OK);
+    expect(await writes()).toBe(1);
+    const storage = await createStorage(moto.storageUrl);
+    expect(await storage.head(keyOf(MODEL, '.onnx'))).toMatchObject({
+      size: MODEL.length,
+      sha256: sha256(MODEL),
+    });
+    await moto.clearRequests();
+    const again = await run(app, ['mirror', `${http.url}/model.onnx`, '--to', moto.storageUrl, '--json']);
+    expect(again.code).toBe(EXIT.OK);
+    expect(JSON.parse(again.out).present).toBe(1);
+    expect(await writes()).toBe(0);
+    const lock = await readLock(app);
+    expect(lock.storage).not.toContain(moto.secretAccessKey);
+    expect(lock.files[0]).toMatchObject({ key: keyOf(MODEL, '.onnx'), origin: `${http.url}/model.onnx` });
+  });
+});
+
 describe('stowage mirror', () => {
-  beforeAll(() => setLogger({ info: () => undefined, warn: () => undefined }));
   let s3: S3TestServer;
   let http: RangeServer;
   let sources: string;
@@ -50,6 +94,7 @@ describe('stowage mirror', () => {
   let s3Public: string;
 
   beforeAll(async () => {
+    setLogger({ info: () => undefined, warn: () => undefined });
     sources = await tempDir('mirror-src');
     await writeFile(join(sources, 'model.onnx'), MODEL);
     await writeFile(join(sources, 'config.json'), CONFIG);
@@ -316,15 +361,53 @@ describe('stowage mirror', () => {
     }
   });
 
+  it('--dry-run pins and checks the target, copies and writes nothing', async () => {
+    await s3.clearRequests();
+    const r = await run(app, ['mirror', `${http.url}/big.bin`, '--to', s3Url, '--dry-run', '--json']);
+    expect(r.code).toBe(EXIT.OK);
+    const result = JSON.parse(r.out);
+    expect(result.dryRun).toBe(true);
+    expect(result.files).toEqual([
+      expect.objectContaining({
+        path: 'big.bin',
+        action: 'planned',
+        size: BIG.length,
+        origin: `${http.url}/big.bin`,
+      }),
+    ]);
+    expect(await puts()).toHaveLength(0);
+    expect(await readdir(app)).toEqual([]);
+    const text = await run(app, ['mirror', `${http.url}/big.bin`, '--to', s3Url, '--dry-run']);
+    expect(text.out).toContain('Dry run: nothing is copied or written.');
+  });
+
+  it('a missing bucket or refused credentials: exit 3 before any copy, no secret printed', async () => {
+    const source = `${http.url}/model.onnx`;
+    const missing = await run(app, [
+      'mirror',
+      source,
+      '--to',
+      s3Url.replace(`@${s3.bucket}/`, '@no-such-bucket/'),
+    ]);
+    expect(missing.code).toBe(EXIT.STORAGE);
+    expect(missing.err).toContain('the bucket does not exist');
+    const refused = s3Url.replace(`${s3.accessKeyId}:${s3.secretAccessKey}@`, 'AKIDUNKNOWN:wrongsecret99@');
+    const denied = await run(app, ['mirror', source, '--to', refused, '--json']);
+    expect(denied.code).toBe(EXIT.STORAGE);
+    expect(JSON.parse(denied.out).error.code).toBe('ACCESS_DENIED');
+    expect(denied.out + denied.err).not.toContain('wrongsecret99');
+    expect(await readdir(app)).toEqual([]);
+  });
+
   it('bad arguments exit 2 with a clear message and write nothing', async () => {
     const source = `${http.url}/model.onnx`;
     const none = await run(app, ['mirror']);
     expect(none.code).toBe(EXIT.USAGE);
     expect(none.err).toContain("missing required argument 'source'");
 
-    const escape = await run(app, ['mirror', source, '--to', `file:${app}/store`, '--prefix', '../up']);
-    expect(escape.code).toBe(EXIT.USAGE);
-    expect(escape.err).toContain('--prefix "../up" is not a relative folder');
+    const outside = await run(app, ['mirror', source, '--to', `file:${app}/store`, '--prefix', '../up']);
+    expect(outside.code).toBe(EXIT.USAGE);
+    expect(outside.err).toContain('--prefix "../up" is not a relative folder');
 
     const scheme = await run(app, ['mirror', 'ftp://host/model.onnx']);
     expect(scheme.code).toBe(EXIT.USAGE);
