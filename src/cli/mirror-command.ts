@@ -53,7 +53,7 @@ export function renderMirror(ui: Ui, r: MirrorResult): void {
   if (r.dryRun) ui.line(ui.style('Dry run: nothing is copied or written.', 'bold'));
   ui.line(`Target: ${r.storage ?? '(none: the lock pins each source; boots read from there)'}`);
   for (const f of r.files) {
-    const to = f.key ?? (r.storage ? 'sha256/… (hashed while copying)' : f.origin);
+    const to = f.key ?? (r.storage ? 'sha256/… (hashed when copied)' : f.origin);
     ui.line(
       `  ${f.action.padEnd(7)}  ${formatBytes(f.size).padStart(8)}  ${f.path} <- ${f.origin}${r.storage ? ` -> ${to}` : ''}`,
     );

@@ -384,6 +384,24 @@ describe('stowage mirror', () => {
     }
   });
 
+  it('a signed URL: its signature stays out of the lock; without --to it is refused', async () => {
+    const store = await tempDir('mirror-signed');
+    try {
+      const signed = `${http.url}/model.onnx?v=3&X-Amz-Signature=deadbeef99&X-Amz-Expires=600`;
+      const r = await run(app, ['mirror', signed, '--to', `file:${store}`]);
+      expect(r.code).toBe(EXIT.OK);
+      const lockText = await readFile(join(app, 'stowage.lock.json'), 'utf8');
+      expect(lockText).not.toContain('deadbeef99');
+      expect((await readLock(app)).files[0]?.origin).toBe(`${http.url}/model.onnx?v=3`);
+      const pinned = await run(app, ['mirror', signed, '--manifest', 'pinned.lock.json']);
+      expect(pinned.code).toBe(EXIT.USAGE);
+      expect(pinned.err).toContain('is a signed or credentialed URL');
+      expect(pinned.err).not.toContain('deadbeef99');
+    } finally {
+      await removeDir(store);
+    }
+  });
+
   it('--dry-run pins and checks the target, copies and writes nothing', async () => {
     await s3.clearRequests();
     const r = await run(app, ['mirror', `${http.url}/big.bin`, '--to', s3Url, '--dry-run', '--json']);

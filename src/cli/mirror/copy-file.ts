@@ -38,7 +38,7 @@ export interface CopyContext {
  */
 export async function copyFile(file: PinnedFile, ctx: CopyContext): Promise<CopyOutcome> {
   const { loader } = ctx;
-  const remote = await resolveSource(file.source, loader);
+  const remote = await resolveSource(file.fetch, loader);
   const retry = <T>(fn: () => Promise<T>) => withRetries(fn, loader.retries, loader.signal);
   const meta = await retry(() => remote.probe(loader.signal));
   if (meta.size !== file.size || (file.sha256 && meta.sha256 && file.sha256 !== meta.sha256)) {

@@ -1,6 +1,7 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StowageError } from '../../errors.js';
+import { SIGNING_PARAM } from '../../loader/http-remote.js';
 import type { ResolvedLoaderOptions } from '../../loader/options.js';
 import { withRetries } from '../../loader/retry.js';
 import { resolveSource } from '../../loader/source.js';
@@ -8,7 +9,9 @@ import { manifestUrl } from '../storage-target.js';
 
 /** One file a source names, pinned as far as the source allows. */
 export interface PinnedFile {
-  /** URL the bytes are read from, without credentials (hf://…@<commit>/path once pinned). */
+  /** URL the bytes are read from, as given (credentials included): never recorded or printed. */
+  fetch: string;
+  /** The same URL as the lock records it: no user:password, no signing query parameters (hf://…@<commit>/path once pinned). */
   source: string;
   /** Its name: the path in the repo (hf://), else the source's file name. */
   path: string;
@@ -33,17 +36,27 @@ export async function expandSources(
       // HF SEAM: hf:// sources expand here, when the hf loader source lands:
       //   const { resolveHfFiles } = await import('../../loader/hf/index.js');
       //   for (const f of await resolveHfFiles(text, options))
-      //     out.push({ source: f.source, path: f.path, size: f.size, sha256: f.sha256 });
+      //     out.push({ fetch: f.source, source: f.source, path: f.path, size: f.size, sha256: f.sha256 });
       //   continue;
       throw new StowageError('NOT_SUPPORTED', 'hf:// sources are not available in this build yet');
     }
     const remote = await resolveSource(text, options);
     const meta = await withRetries(() => remote.probe(options.signal), options.retries, options.signal);
-    const file: PinnedFile = { source: manifestUrl(text), path: fileName(text), size: meta.size };
+    const file: PinnedFile = { fetch: text, source: publicUrl(text), path: fileName(text), size: meta.size };
     if (meta.sha256) file.sha256 = meta.sha256;
     out.push(file);
   }
   return out;
+}
+
+/** What a lock may record: credentials and URL signatures (they expire, and git keeps them) removed. */
+function publicUrl(text: string): string {
+  const bare = manifestUrl(text);
+  if (!/^https?:/i.test(bare)) return bare;
+  const url = new URL(bare);
+  for (const name of [...url.searchParams.keys()])
+    if (SIGNING_PARAM.test(name)) url.searchParams.delete(name);
+  return url.toString();
 }
 
 /** file: sources relative to the command's directory, not the process's. */

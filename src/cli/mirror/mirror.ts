@@ -106,6 +106,14 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
     );
   }
 
+  const signed = target
+    ? undefined
+    : pinned.find((f) => /^https?:/i.test(f.fetch) && new URL(f.fetch).toString() !== f.source);
+  if (signed) {
+    throw new UsageError(
+      `mirror: ${signed.source} is a signed or credentialed URL: a lock cannot keep it (it expires, and git would hold the secret); mirror it with --to <storage>`,
+    );
+  }
   const progress = options.progress ?? silentProgress;
   const files: MirroredFile[] = new Array(pinned.length);
   progress.begin(
