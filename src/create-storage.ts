@@ -1,4 +1,5 @@
-import { resolveStorageConfig, type StorageConfig } from './config.js';
+import { definitionOf, type StorageConfig } from './config/registry.js';
+import { resolveStorageConfig } from './config/resolve.js';
 import type { Storage } from './types.js';
 
 /**
@@ -10,27 +11,12 @@ export async function createStorage(url?: string, env: NodeJS.ProcessEnv = proce
 }
 
 /**
- * The one place that knows every adapter. Each is imported only when chosen,
- * so an unused SDK is never loaded; a chosen one whose SDK is not installed
- * fails here with a StowageError naming the packages to install.
+ * Builds the Storage of a configuration through its registry entry. Each
+ * adapter is imported only when chosen, so an unused SDK is never loaded; a
+ * chosen one whose SDK is not installed fails here with a StowageError
+ * naming the packages to install.
  */
 export async function createStorageFrom(config: StorageConfig): Promise<Storage> {
-  switch (config.adapter) {
-    case 'local': {
-      const { LocalStorage } = await import('../adapters/local/index.js');
-      return new LocalStorage(config.options);
-    }
-    case 'memory': {
-      const { MemoryStorage } = await import('../adapters/memory/index.js');
-      return new MemoryStorage(config.options);
-    }
-    case 's3': {
-      const { S3Storage } = await import('../adapters/s3/index.js');
-      return new S3Storage(config.options);
-    }
-    case 'cloudinary': {
-      const { CloudinaryStorage } = await import('../adapters/cloudinary/index.js');
-      return new CloudinaryStorage(config.options);
-    }
-  }
+  const create = await definitionOf(config.adapter).load();
+  return create(config.options);
 }

@@ -1,14 +1,14 @@
+export type { CloudinaryConfig } from '../adapters/cloudinary/config.js';
+export { DEFAULT_LOCAL_ROOT, type LocalConfig } from '../adapters/local/config.js';
+export type { S3Config } from '../adapters/s3/config/index.js';
 export { readAll, toReadable } from './body.js';
+export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './config/platform.js';
 export {
-  type CloudinaryConfig,
-  DEFAULT_LOCAL_ROOT,
-  type LocalConfig,
   parseStorageUrl,
   type ResolvedConfig,
   resolveStorageConfig,
-  type S3Config,
   type StorageConfig,
-} from './config.js';
+} from './config/resolve.js';
 export { createStorage } from './create-storage.js';
 export {
   type ErrorCode,
@@ -35,6 +35,7 @@ export {
   artifacts,
   defaultCacheDir,
   type FileStatus,
+  type HfPinnedFile,
   type LoadArtifactsOptions,
   type LoaderOptions,
   type LoadModelOptions,
@@ -43,6 +44,7 @@ export {
   type ModelSource,
   type RestoredFile,
   readiness,
+  resolveHfFiles,
 } from './loader/index.js';
 export { type Logger, setLogger } from './log.js';
 export {
@@ -52,10 +54,11 @@ export {
   mergeManifests,
   parseManifest,
   readManifest,
+  type SourceEntry,
+  type StoredEntry,
   serializeManifest,
   writeManifest,
 } from './manifest.js';
-export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './platform.js';
 export { redact, registerSecret } from './redact.js';
 export type {
   Body,

@@ -3,6 +3,7 @@ import { writeFileAtomic } from './atomic-file.js';
 import { StowageError } from './errors.js';
 import { normaliseSha256 } from './integrity.js';
 import { validateKey } from './keys.js';
+import { isCommitHash, parseHfUrl } from './loader/hf/url.js';
 import { redactUrl } from './redact.js';
 
 /** Default manifest file name, at the app root. */
@@ -113,7 +114,12 @@ function checkSource(value: unknown, where: string): string {
     );
   }
   const text = value.trim();
-  // hf:// URLs must name a commit: checked here by the hf source (hf-source branch).
+  if (/^hf:/i.test(text) && !isCommitHash(parseHfUrl(text).revision)) {
+    throw new StowageError(
+      'INVALID_ARGUMENT',
+      `${where} ${JSON.stringify(text)} is not pinned: name the 40-hex commit, hf://org/repo@<commit>/path (resolveHfFiles and "stowage mirror" write pinned URLs)`,
+    );
+  }
   return text;
 }
 

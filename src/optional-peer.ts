@@ -5,35 +5,13 @@ import { StowageError } from './errors.js';
  * Packages that are optional peer dependencies of stowage, grouped as the
  * README installs them: what needs them, which of them it cannot load
  * without, and the whole group (named too when missing, so one install fixes it).
+ * Each adapter declares its own (adapters/<x>/peers.ts).
  */
 export interface PeerGroup {
   feature: string;
   required: readonly string[];
   all: readonly string[];
 }
-
-const S3_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner', '@aws-sdk/s3-presigned-post'];
-
-export const S3_SDK: PeerGroup = {
-  feature: 'stowage/s3 (s3:// storage)',
-  required: ['@aws-sdk/client-s3'],
-  all: S3_PACKAGES,
-};
-export const S3_PRESIGNER: PeerGroup = {
-  feature: 'S3 signed URLs (url() with expiresIn or download)',
-  required: ['@aws-sdk/s3-request-presigner'],
-  all: ['@aws-sdk/s3-request-presigner'],
-};
-export const S3_PRESIGNED_POST: PeerGroup = {
-  feature: 'S3 browser uploads (presignUpload, directUpload())',
-  required: ['@aws-sdk/s3-presigned-post'],
-  all: ['@aws-sdk/s3-presigned-post'],
-};
-export const CLOUDINARY_SDK: PeerGroup = {
-  feature: 'stowage/cloudinary (cloudinary:// storage)',
-  required: ['cloudinary'],
-  all: ['cloudinary'],
-};
 
 /**
  * The one way stowage loads code that needs an optional peer: `load()`

@@ -3,7 +3,8 @@
  * static entry through require(esm), so a CommonJS app without the SDK gets
  * the same one StowageError naming what to install as the ESM import.
  */
-import { CLOUDINARY_SDK, requirePeer } from '../../src/optional-peer.js';
+import { requirePeer } from '../../src/optional-peer.js';
+import { CLOUDINARY_SDK } from './peers.js';
 
 export = requirePeer(
   CLOUDINARY_SDK,

@@ -1,7 +1,7 @@
 import { checkOptionsObject, invalidArg } from '../../src/args.js';
-import type { CloudinaryConfig } from '../../src/config.js';
 import { normalisePrefix } from '../../src/keys.js';
 import { registerSecret } from '../../src/redact.js';
+import type { CloudinaryConfig } from './config.js';
 import type { ResourceType } from './public-id.js';
 
 /** Options of CloudinaryStorage: the configuration a URL can carry, plus tuning. */

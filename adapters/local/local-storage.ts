@@ -15,12 +15,12 @@ import {
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
 import { awaitCommit } from '../../src/commit-gate.js';
+import { warnIfEphemeral } from '../../src/config/platform.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { KeyedMutex } from '../../src/keyed-mutex.js';
 import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
 import { etagFromSha256 } from '../../src/ordering.js';
-import { warnIfEphemeral } from '../../src/platform.js';
 import type {
   Body,
   Capabilities,

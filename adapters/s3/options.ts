@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkOptionsObject, invalidArg } from '../../src/args.js';
-import type { S3Config } from '../../src/config.js';
 import { normalisePrefix } from '../../src/keys.js';
 import { registerSecret } from '../../src/redact.js';
+import type { S3Config } from './config/types.js';
 import { findPreset, type S3Preset } from './presets.js';
 
 export type ChecksumMode = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';

@@ -1,9 +1,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkOptionsObject, checkPutOptions, invalidArg } from '../../src/args.js';
-import { importPeer, S3_PRESIGNED_POST } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/optional-peer.js';
 import type { DirectUpload, PresignUploadOptions } from '../../src/types.js';
 import { checkUserMetadata } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
+import { S3_PRESIGNED_POST } from './peers.js';
 import { mapS3Error } from './s3-errors.js';
 import { MAX_PRESIGN_SECONDS } from './urls.js';
 

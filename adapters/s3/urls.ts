@@ -1,8 +1,9 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { invalidArg } from '../../src/args.js';
 import { encodeKeyPath } from '../../src/keys.js';
-import { importPeer, S3_PRESIGNER } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/optional-peer.js';
 import type { ResolvedS3Options } from './options.js';
+import { S3_PRESIGNER } from './peers.js';
 import { mapS3Error } from './s3-errors.js';
 
 /** S3's limit for SigV4 presigned URLs: 7 days. */

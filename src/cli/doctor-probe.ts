@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { StorageConfig } from '../config.js';
+import type { StorageConfig } from '../config/registry.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { normalisePrefix } from '../keys.js';
 import type { Storage } from '../types.js';

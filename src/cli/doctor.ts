@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { S3_PRESETS } from '../../adapters/s3/presets.js';
-import type { StorageConfig } from '../config.js';
+import { type StorageConfig, storageUrlOf } from '../config/registry.js';
 import { Probe } from './doctor-probe.js';
 import { UsageError } from './exit-codes.js';
-import {
-  checkStorageAccess,
-  manifestUrl,
-  openStorage,
-  resolveStorageUrl,
-  urlOfConfig,
-} from './storage-target.js';
+import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
 
 export type CheckResult = 'ok' | 'FAIL' | 'skip';
 
@@ -47,7 +41,7 @@ export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   if (options.url === undefined && config.source.startsWith('default')) {
     throw new UsageError('no storage configured: pass a storage URL (e.g. s3://bucket) or set STOWAGE_URL');
   }
-  const url = manifestUrl(options.url ?? options.env.STOWAGE_URL ?? urlOfConfig(config));
+  const url = manifestUrl(options.url ?? options.env.STOWAGE_URL ?? storageUrlOf(config));
   const storage = await openStorage(config, url);
   const checks: DoctorCheck[] = [];
   const recommendations: string[] = [];

@@ -1,4 +1,5 @@
 import { defaultCacheDir, loadArtifacts } from '../loader/index.js';
+import { hubOptionsFrom } from './loader-env.js';
 import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 
@@ -54,6 +55,7 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
       ...(storage ? { storage } : {}),
       cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
       parallelFiles: options.concurrency ?? 4,
+      ...hubOptionsFrom(env),
       offline,
       // A reporter that shows bytes live (the terminal's bar) replaces the loader's periodic lines.
       ...(progress.fileBytes ? { progressInterval: 0 } : {}),

@@ -1,4 +1,5 @@
-import { type ResolvedConfig, resolveStorageConfig, type StorageConfig } from '../config.js';
+import { type StorageConfig, storageUrlOf } from '../config/registry.js';
+import { type ResolvedConfig, resolveStorageConfig } from '../config/resolve.js';
 import { createStorageFrom } from '../create-storage.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
@@ -25,7 +26,7 @@ export function resolveStorageTarget(to: string | undefined, env: NodeJS.Process
       'no storage configured: pass --to <storage-url> (e.g. s3://bucket/assets) or set STOWAGE_URL',
     );
   }
-  const url = manifestUrl(to ?? env.STOWAGE_URL ?? urlOfConfig(config));
+  const url = manifestUrl(to ?? env.STOWAGE_URL ?? storageUrlOf(config));
   return { url, open: () => openStorage(config, url) };
 }
 
@@ -87,27 +88,6 @@ function withoutUserinfo(url: URL): boolean {
   url.username = '';
   url.password = '';
   return true;
-}
-
-/** A storage URL for configuration that came from add-on or AWS variables. */
-export function urlOfConfig(config: StorageConfig): string {
-  switch (config.adapter) {
-    case 's3': {
-      const o = config.options;
-      const query = new URLSearchParams();
-      if (o.region) query.set('region', o.region);
-      if (o.endpoint) query.set('endpoint', o.endpoint);
-      if (o.preset) query.set('preset', o.preset);
-      const q = query.toString();
-      return `s3://${o.bucket}/${o.prefix ?? ''}${q ? `?${q}` : ''}`;
-    }
-    case 'cloudinary':
-      return `cloudinary://${config.options.cloudName}/${config.options.folder ?? ''}`;
-    case 'memory':
-      return 'memory://';
-    case 'local':
-      return `file:${config.options.root}`;
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { digestFile } from '../integrity.js';
 import { resolveLoaderOptions } from '../loader/options.js';
 import type { ManifestEntry } from '../manifest.js';
 import type { Storage } from '../types.js';
+import { hubOptionsFrom } from './loader-env.js';
 import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
 import { runPool } from './pool.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
@@ -59,7 +60,11 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
     local: 'absent',
     problems: [],
   }));
-  const loader = resolveLoaderOptions({}, options.env ?? process.env, cwd);
+  const loader = resolveLoaderOptions(
+    hubOptionsFrom(options.env ?? process.env),
+    options.env ?? process.env,
+    cwd,
+  );
   progress.begin(
     'verifying',
     manifest.files.reduce((sum, e) => sum + e.size, 0),

@@ -80,6 +80,8 @@ async function findWarm(
     return ok ? { blob: await blobOf(cache, expected.sha256) } : {};
   }
   const ref = await cache.readRef(remote.identity);
+  if (ref && remote.immutable && (await cache.isWarm(ref.sha256, options.verify, ref.size)))
+    return { blob: await blobOf(cache, ref.sha256) };
   if (options.offline) {
     if (ref && (await cache.isWarm(ref.sha256, options.verify, ref.size)))
       return { blob: await blobOf(cache, ref.sha256) };

@@ -11,7 +11,7 @@ import { OrderedHasher } from './ordered-hasher.js';
 import type { FileProgress } from './progress.js';
 import { RateFloor } from './rate-floor.js';
 import { ObjectChangedError, RangeIgnoredError, type Remote, type RemoteMeta } from './remote.js';
-import { backoffDelay, isRetryable, sleep } from './retry.js';
+import { isRetryable, retryDelay, sleep } from './retry.js';
 
 export interface DownloadPlan {
   remote: Remote;
@@ -248,7 +248,7 @@ async function fetchPart(
         throw err;
       if (pos > before) attempt = 0; // progress was made: a flaky link, not a dead one
       if (attempt++ >= plan.retries) throw err;
-      await sleep(backoffDelay(attempt), signal);
+      await sleep(retryDelay(err, attempt), signal);
     }
   }
 }
@@ -311,7 +311,7 @@ async function singleStream(plan: DownloadPlan): Promise<Downloaded> {
       progress.remove(written);
       if (plan.signal?.aborted) throw aborted(plan);
       if (err instanceof ObjectChangedError || !isRetryable(err) || attempt >= plan.retries) throw err;
-      await sleep(backoffDelay(attempt + 1), plan.signal);
+      await sleep(retryDelay(err, attempt + 1), plan.signal);
     }
   }
 }

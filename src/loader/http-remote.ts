@@ -19,6 +19,8 @@ export interface HttpRemoteOptions {
   headers?: Record<string, string>;
   /** Milliseconds without a byte before a request is abandoned and retried. */
   stallTimeout: number;
+  /** Where the URL is known to redirect (a hub's HEAD said so): asked first, the URL again if it stops answering. */
+  redirectedTo?: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export class HttpRemote implements Remote {
     private readonly options: HttpRemoteOptions,
   ) {
     this.url = new URL(url);
-    this.target = this.url;
+    this.target = options.redirectedTo ? new URL(options.redirectedTo, this.url) : this.url;
     this.label = `${this.url.origin}${this.url.pathname}`;
     const kept = new URLSearchParams();
     for (const [k, v] of this.url.searchParams) if (!SIGNING_PARAM.test(k)) kept.append(k, v);

@@ -7,6 +7,7 @@ export {
   artifacts,
 } from './background.js';
 export { defaultCacheDir } from './cache.js';
+export { type HfPinnedFile, resolveHfFiles } from './hf/resolve-files.js';
 export { type LoadArtifactsOptions, loadArtifacts, type RestoredFile } from './load-artifacts.js';
 export { type LoadModelOptions, loadModel } from './load-model.js';
 export type { LoaderOptions } from './options.js';

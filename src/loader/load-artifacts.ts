@@ -4,6 +4,7 @@ import { checkNonNegativeInt, invalidArg } from '../args.js';
 import { createStorage } from '../create-storage.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { digestFile } from '../integrity.js';
+import { validateKey } from '../keys.js';
 import { log } from '../log.js';
 import {
   MANIFEST_FILE,
@@ -17,6 +18,7 @@ import type { Storage } from '../types.js';
 import { enforceCacheCap, ensureBlob } from './blob.js';
 import { BlobCache } from './cache.js';
 import { loaderError } from './failure.js';
+import { resolveHfFiles } from './hf/resolve-files.js';
 import { type LoaderOptions, type ResolvedLoaderOptions, resolveLoaderOptions } from './options.js';
 import { placeBlob, sameFile } from './place.js';
 import { FileProgress } from './progress.js';
@@ -33,6 +35,15 @@ export interface LoadArtifactsOptions extends LoaderOptions {
   storage?: Storage | string;
   /** Files loaded at the same time (default 2). */
   parallelFiles?: number;
+  /**
+   * Instead of a manifest: hf:// sources (a file or a glob, e.g.
+   * hf://org/repo@<commit>/onnx/*.onnx), each file restored under `dir` at its
+   * path in the repo, side by side. Revisions are resolved on every call;
+   * pin them in stowage.lock.json to boot without asking the hub.
+   */
+  sources?: string[];
+  /** Folder (relative to root) the files of `sources` go to (default: root). */
+  dir?: string;
 }
 
 export interface RestoredFile {
@@ -82,9 +93,11 @@ async function restoreAll(
   const root = resolve(options.root ?? process.cwd());
   const started = Date.now();
   const manifest =
-    typeof options.manifest === 'object' && options.manifest !== null
-      ? parseManifest(JSON.stringify(options.manifest), 'options.manifest')
-      : await readManifest(resolveIn(root, options.manifest ?? MANIFEST_FILE));
+    options.sources !== undefined
+      ? await sourcesManifest(options, resolved)
+      : typeof options.manifest === 'object' && options.manifest !== null
+        ? parseManifest(JSON.stringify(options.manifest), 'options.manifest')
+        : await readManifest(resolveIn(root, options.manifest ?? MANIFEST_FILE));
   const parallel = checkNonNegativeInt(options.parallelFiles, 'options.parallelFiles') ?? 2;
   const trackers = manifest.files.map((entry) => {
     const p = new FileProgress(entry.path, resolved);
@@ -200,6 +213,32 @@ function offlineRemote(entry: ManifestEntry): Remote {
     throw new StowageError('NOT_FOUND', `offline mode: ${entry.path} cannot be fetched`);
   };
   return { label: entry.path, identity: `offline:${entry.key ?? entry.source}`, probe: refuse, open: refuse };
+}
+
+/** The manifest of options.sources: every file of every source pinned, under options.dir. */
+async function sourcesManifest(
+  options: LoadArtifactsOptions,
+  resolved: ResolvedLoaderOptions,
+): Promise<Manifest> {
+  if (!Array.isArray(options.sources) || options.sources.some((s) => typeof s !== 'string')) {
+    throw invalidArg('options.sources must be an array of hf:// URLs');
+  }
+  if (options.manifest !== undefined) throw invalidArg('give options.sources or options.manifest, not both');
+  const dir = options.dir === undefined ? '' : validateKey(options.dir.replace(/\/+$/, ''), 'options.dir');
+  const files: ManifestEntry[] = [];
+  for (const source of options.sources) {
+    if (!/^hf:\/\//i.test(source.trim())) {
+      throw invalidArg(
+        `options.sources takes hf:// URLs; put ${JSON.stringify(redactUrl(source).slice(0, 80))} in the manifest`,
+      );
+    }
+    const hfOptions = { ...options, signal: resolved.signal, cacheDir: resolved.cacheDir };
+    for (const file of await resolveHfFiles(source, hfOptions)) {
+      const path = validateKey(dir ? `${dir}/${file.path}` : file.path, 'source path');
+      files.push({ path, source: file.source, size: file.size, sha256: file.sha256 });
+    }
+  }
+  return { version: 1, storage: '', files };
 }
 
 async function resolveStorage(given: Storage | string | undefined, manifest: Manifest): Promise<Storage> {

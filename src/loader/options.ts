@@ -39,6 +39,10 @@ export interface LoaderOptions {
   reserveBytes?: number;
   /** Extra request headers for http(s) sources (e.g. Authorization; never logged). */
   headers?: Record<string, string>;
+  /** Hugging Face token for hf:// sources (default HF_TOKEN); sent to the hub's own host only. */
+  hfToken?: string;
+  /** The hub's address for hf:// sources (default HF_ENDPOINT, else https://huggingface.co). */
+  hfEndpoint?: string;
   /** Cap on the cache's blob bytes: after a download, least recently used unlinked blobs are evicted (default: no cap). */
   maxCacheBytes?: number;
 }
@@ -61,6 +65,8 @@ export interface ResolvedLoaderOptions {
   reserveBytes: number;
   headers: Record<string, string> | undefined;
   maxCacheBytes: number | undefined;
+  hfToken: string | undefined;
+  hfEndpoint: string | undefined;
 }
 
 function positive(value: unknown, what: string, fallback: number): number {
@@ -119,6 +125,8 @@ export function resolveLoaderOptions(
     reserveBytes: checkNonNegativeInt(o.reserveBytes, 'options.reserveBytes') ?? 0,
     headers: o.headers,
     maxCacheBytes: checkNonNegativeInt(o.maxCacheBytes, 'options.maxCacheBytes'),
+    hfToken: o.hfToken,
+    hfEndpoint: o.hfEndpoint,
   };
 }
 

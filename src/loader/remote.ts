@@ -24,6 +24,8 @@ export interface Remote {
   readonly label: string;
   /** Stable identity for the cache index (no secrets; hashed before use). */
   readonly identity: string;
+  /** True when the identity names one version forever (a commit-pinned file): its cache ref is trusted without a probe. */
+  readonly immutable?: boolean;
   probe(signal?: AbortSignal): Promise<RemoteMeta>;
   /** Reads the object or a range of it; throws ObjectChangedError when it no longer matches `pin`. */
   open(

@@ -5,6 +5,16 @@ export function backoffDelay(attempt: number, baseMs = 200, maxMs = 5_000): numb
   return Math.round(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
+/** The longest Retry-After honoured, in ms: a longer one is a retry later (artifacts() runs the load again). */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** The wait before attempt `attempt`: the server's Retry-After when it sent one, else jittered backoff. */
+export function retryDelay(err: unknown, attempt: number): number {
+  const after = err instanceof StowageError ? err.retryAfter : undefined;
+  if (after !== undefined && after > 0) return Math.min(after * 1000, MAX_RETRY_AFTER_MS);
+  return backoffDelay(attempt);
+}
+
 /** Resolves after `ms`, or rejects with ABORTED as soon as the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -50,7 +60,7 @@ export async function withRetries<T>(
       return await fn();
     } catch (err) {
       if (signal?.aborted || !isRetryable(err) || attempt >= retries) throw err;
-      await sleep(backoffDelay(attempt + 1), signal);
+      await sleep(retryDelay(err, attempt + 1), signal);
     }
   }
 }

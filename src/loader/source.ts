@@ -1,11 +1,10 @@
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { invalidArg } from '../args.js';
+import { locateObject, objectSourceExamples } from '../config/registry.js';
 import { createStorage } from '../create-storage.js';
 import { validateKey } from '../keys.js';
 import { redactUrl, registerSecret } from '../redact.js';
-import { parseUrlText } from '../storage-url.js';
 import type { Storage } from '../types.js';
+import { hfRemote } from './hf/remote.js';
 import { HttpRemote } from './http-remote.js';
 import type { ResolvedLoaderOptions } from './options.js';
 import type { Remote } from './remote.js';
@@ -36,32 +35,14 @@ export async function resolveSource(source: ModelSource, options: ResolvedLoader
     for (const value of Object.values(options.headers ?? {})) registerSecret(value);
     return new HttpRemote(text, { headers: options.headers, stallTimeout: options.stallTimeout });
   }
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase();
-  if (scheme === 'file') {
-    const [pathPart = ''] = text.slice('file:'.length).split('?', 1);
-    const file = pathPart.startsWith('//') ? fileURLToPath(`file:${pathPart}`) : decodeURIComponent(pathPart);
-    if (!file) throw invalidArg('a file: source needs a file path, e.g. file:./models/model.onnx');
-    const abs = isAbsolute(file) ? file : resolve(file);
-    const storage = await createStorage(`file:${dirname(abs)}`);
-    return new StorageRemote(storage, basename(abs), `file:${abs}`);
-  }
-  if (scheme === 's3' || scheme === 'cloudinary') {
-    const url = parseUrlText(text, `${scheme}://bucket/path/to/key`);
-    const key = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
-    if (!key)
-      throw invalidArg(
-        `the source URL needs the object key as its path, e.g. ${scheme}://bucket/models/x.onnx`,
-      );
-    url.pathname = '';
+  if (/^hf:/i.test(text)) return hfRemote(text, options);
+  const object = locateObject(text);
+  if (object) {
     // The store's URL: its missing credentials are lent as for any other (see lendCredentials).
-    const storage = await createStorage(url.toString().replace(/\/(\?|$)/, '$1'));
-    return new StorageRemote(
-      storage,
-      validateKey(key, 'source key'),
-      `${redactUrl(`${url.protocol}//${url.host}`)}/${key}`,
-    );
+    const storage = await createStorage(object.storeUrl);
+    return new StorageRemote(storage, object.key, object.label);
   }
   throw invalidArg(
-    `unsupported source ${JSON.stringify(redactUrl(text).slice(0, 80))}; use s3://bucket/key, cloudinary://…/key, file:./path, an http(s) URL, or { storage, key }`,
+    `unsupported source ${JSON.stringify(redactUrl(text).slice(0, 80))}; use ${objectSourceExamples().join(', ')}, an http(s) URL, hf://org/repo/path, or { storage, key }`,
   );
 }

@@ -1,5 +1,5 @@
 import { CloudinaryStorage, type CloudinaryStorageOptions } from '../../adapters/cloudinary/index.js';
-import { parseStorageUrl } from '../../src/config.js';
+import { parseStorageUrl } from '../../src/config/resolve.js';
 import {
   type CloudinaryEmulatorHandle,
   type StartOptions,

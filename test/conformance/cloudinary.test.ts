@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { CloudinaryStorage } from '../../adapters/cloudinary/index.js';
-import { parseStorageUrl } from '../../src/config.js';
+import { parseStorageUrl } from '../../src/config/resolve.js';
 import { startCloudinaryEmulator } from '../servers/cloudinary-emulator/index.js';
 import { runConformance } from './suite.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3StorageOptions } from '../../adapters/s3/index.js';
-import { parseStorageUrl } from '../../src/config.js';
+import { parseStorageUrl } from '../../src/config/resolve.js';
 
 /**
  * Live-store settings: STOWAGE_TEST_S3_URL (s3://bucket/prefix?region=…&endpoint=…,

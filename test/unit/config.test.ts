@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { manifestUrl } from '../../src/cli/storage-target.js';
-import { lendCredentials, parseStorageUrl, resolveStorageConfig } from '../../src/config.js';
+import { lendCredentials, parseStorageUrl, resolveStorageConfig } from '../../src/config/resolve.js';
 import { createStorage } from '../../src/create-storage.js';
 import { redact } from '../../src/redact.js';
 import { expectCode } from '../helpers/streams.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
+import { detectPlatform, resetEphemeralWarning, warnIfEphemeral } from '../../src/config/platform.js';
 import { setLogger } from '../../src/log.js';
-import { detectPlatform, resetEphemeralWarning, warnIfEphemeral } from '../../src/platform.js';
 
 function captureLog(): string[] {
   const lines: string[] = [];

@@ -1,6 +1,7 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StowageError } from '../../errors.js';
+import { resolveHfFiles } from '../../loader/hf/resolve-files.js';
 import { SIGNING_PARAM } from '../../loader/http-remote.js';
 import type { ResolvedLoaderOptions } from '../../loader/options.js';
 import { withRetries } from '../../loader/retry.js';
@@ -33,12 +34,11 @@ export async function expandSources(
   for (const raw of sources) {
     const text = absoluteFileUrl(raw.trim(), options.cwd);
     if (/^hf:\/\//i.test(text)) {
-      // HF SEAM: hf:// sources expand here, when the hf loader source lands:
-      //   const { resolveHfFiles } = await import('../../loader/hf/index.js');
-      //   for (const f of await resolveHfFiles(text, options))
-      //     out.push({ fetch: f.source, source: f.source, path: f.path, size: f.size, sha256: f.sha256 });
-      //   continue;
-      throw new StowageError('NOT_SUPPORTED', 'hf:// sources are not available in this build yet');
+      // A file or a glob on the hub, pinned to the commit its revision names now.
+      for (const f of await resolveHfFiles(text, options)) {
+        out.push({ fetch: f.source, source: f.source, path: f.path, size: f.size, sha256: f.sha256 });
+      }
+      continue;
     }
     const remote = await resolveSource(text, options);
     const meta = await withRetries(() => remote.probe(options.signal), options.retries, options.signal);

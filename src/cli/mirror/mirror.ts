@@ -13,6 +13,7 @@ import {
 } from '../../manifest.js';
 import type { Storage } from '../../types.js';
 import { UsageError } from '../exit-codes.js';
+import { hubOptionsFrom } from '../loader-env.js';
 import { runPool } from '../pool.js';
 import { type ProgressReporter, silentProgress } from '../progress.js';
 import { checkStorageAccess, resolveStorageTarget } from '../storage-target.js';
@@ -90,7 +91,10 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
   }
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const loader = { ...resolveLoaderOptions({ ...options.loader, signal }, env, cwd), cwd };
+  const loader = {
+    ...resolveLoaderOptions({ ...hubOptionsFrom(env), ...options.loader, signal }, env, cwd),
+    cwd,
+  };
   const storage = target ? (options.storage ?? (await target.open())) : undefined;
   if (storage && target && !options.storage) await checkStorageAccess(storage, target.url);
 
