@@ -1,4 +1,4 @@
-import { StowageError, untilAborted } from './errors.js';
+import { isStowageError, StowageError, untilAborted } from './errors.js';
 import type { PutOptions, StagedDigest } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ export async function awaitCommit(options: PutOptions, staged: StagedDigest, key
       key,
     );
   } catch (err) {
-    if (err instanceof StowageError) throw err;
+    if (isStowageError(err)) throw err;
     throw new StowageError('ABORTED', `write of "${key}" was not published: beforeCommit refused it`, {
       cause: err,
       key,

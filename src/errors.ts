@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_TYPE'
   | 'ACCESS_DENIED'
   | 'UNAVAILABLE'
+  | 'DISK_FULL'
   | 'ABORTED'
   | 'NOT_SUPPORTED'
   | 'INTERNAL';
@@ -25,15 +26,18 @@ const STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_TYPE: 415,
   ACCESS_DENIED: 403,
   UNAVAILABLE: 503,
+  DISK_FULL: 507,
   ABORTED: 499,
   NOT_SUPPORTED: 501,
   INTERNAL: 500,
 };
 
+/** Every code, in the order of the README's table. */
+export const ERROR_CODES = Object.keys(STATUS) as readonly ErrorCode[];
+
 export interface StowageErrorOptions {
   cause?: unknown;
   retryable?: boolean;
-  status?: number;
   key?: string;
   /** Seconds a client should wait before retrying (UNAVAILABLE). */
   retryAfter?: number;
@@ -41,7 +45,8 @@ export interface StowageErrorOptions {
 
 /**
  * The one error class of stowage. `code` is stable, `status` is what HTTP
- * middleware answers, `retryable` says whether trying again may succeed.
+ * middleware answers (always the code's, as the README's table lists it),
+ * `retryable` says whether trying again may succeed.
  * Messages are redacted of known secrets at construction.
  */
 export class StowageError extends Error {
@@ -55,7 +60,7 @@ export class StowageError extends Error {
   constructor(code: ErrorCode, message: string, options: StowageErrorOptions = {}) {
     super(redact(message), options.cause === undefined ? undefined : { cause: scrubCause(options.cause) });
     this.code = code;
-    this.status = options.status ?? STATUS[code];
+    this.status = STATUS[code];
     this.retryable = options.retryable ?? code === 'UNAVAILABLE';
     this.key = options.key;
     this.retryAfter = options.retryAfter;

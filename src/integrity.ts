@@ -38,11 +38,7 @@ export class DigestStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.maxSize !== undefined && this.bytes > this.maxSize) {
-      callback(
-        new StowageError('TOO_LARGE', `${this.label} exceeds the limit of ${this.maxSize} bytes`, {
-          status: 413,
-        }),
-      );
+      callback(new StowageError('TOO_LARGE', `${this.label} exceeds the limit of ${this.maxSize} bytes`));
       return;
     }
     this.hash.update(chunk);

@@ -10,7 +10,7 @@ import {
   resolveRange,
 } from '../../src/args.js';
 import { toReadable } from '../../src/body.js';
-import { foundOrNot, isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
+import { foundOrNot, isAbortError, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys } from '../../src/ordering.js';
@@ -408,7 +408,7 @@ export class CloudinaryStorage implements Storage {
       try {
         resource = await this.client.resource(type, target.publicId, key);
       } catch (err) {
-        if (err instanceof StowageError && err.code === 'NOT_FOUND') continue;
+        if (isStowageError(err, 'NOT_FOUND')) continue;
         throw err;
       }
       // Image keys differing only by extension share a public_id: check it is this key's.
@@ -424,8 +424,7 @@ export class CloudinaryStorage implements Storage {
     try {
       return (await this.locate(key)).target;
     } catch (err) {
-      if (err instanceof StowageError && err.code === 'NOT_FOUND')
-        return targetOf(key, 'raw', this.settings.folder);
+      if (isStowageError(err, 'NOT_FOUND')) return targetOf(key, 'raw', this.settings.folder);
       throw err;
     }
   }
@@ -437,7 +436,7 @@ export class CloudinaryStorage implements Storage {
         const resource = await this.client.resource(type, target.publicId, key);
         if (this.keyOfResource(resource) !== key) return;
       } catch (err) {
-        if (err instanceof StowageError && err.code === 'NOT_FOUND') return;
+        if (isStowageError(err, 'NOT_FOUND')) return;
         throw err;
       }
     }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { StowageError } from '../../src/errors.js';
+import { isStowageError, StowageError } from '../../src/errors.js';
 import { redact } from '../../src/redact.js';
 
 /**
@@ -14,7 +14,7 @@ export function mapSdkError(
   key: string | undefined,
   headers: IncomingHttpHeaders | undefined,
 ): StowageError {
-  if (raw instanceof StowageError) return raw;
+  if (isStowageError(raw)) return raw;
   const { message, status } = describe(raw);
   const text = `cloudinary ${what}${key !== undefined ? ` of "${key}"` : ''} failed: ${message}`;
   const cause = new Error(redact(message));

@@ -1,8 +1,8 @@
-import { isAbortError, StowageError } from '../../src/errors.js';
+import { isAbortError, isStowageError, StowageError } from '../../src/errors.js';
 
 /** Maps a filesystem or stream error to the error class, naming the key. */
 export function mapFsError(err: unknown, key: string, action: string): StowageError {
-  if (err instanceof StowageError) return err;
+  if (isStowageError(err)) return err;
   if (isAbortError(err))
     return new StowageError('ABORTED', `${action} "${key}" was aborted`, { cause: err, key });
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -21,11 +21,9 @@ export function mapFsError(err: unknown, key: string, action: string): StowageEr
       });
     case 'ENOSPC':
     case 'EDQUOT':
-      return new StowageError('UNAVAILABLE', `${action} "${key}": no space left on the device`, {
+      return new StowageError('DISK_FULL', `${action} "${key}": no space left on the device`, {
         cause: err,
         key,
-        status: 507,
-        retryable: false,
       });
     case 'EMFILE':
     case 'ENFILE':

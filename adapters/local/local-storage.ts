@@ -16,7 +16,7 @@ import {
 import { toReadable } from '../../src/body.js';
 import { awaitCommit } from '../../src/commit-gate.js';
 import { warnIfEphemeral } from '../../src/config/platform.js';
-import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
+import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
 import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { KeyedMutex } from '../../src/keyed-mutex.js';
 import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
@@ -250,7 +250,7 @@ export class LocalStorage implements Storage {
       try {
         yield await this.headIn(dir, name, key);
       } catch (err) {
-        if (!(err instanceof StowageError && err.code === 'NOT_FOUND')) throw err; // Deleted while listing.
+        if (!isStowageError(err, 'NOT_FOUND')) throw err; // Deleted while listing.
       }
     }
   }

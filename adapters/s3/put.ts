@@ -307,6 +307,5 @@ function withKey(err: StowageError, key: string): StowageError {
     cause: err.cause,
     key,
     retryable: err.retryable,
-    status: err.status,
   });
 }

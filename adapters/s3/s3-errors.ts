@@ -1,4 +1,4 @@
-import { type ErrorCode, isAbortError, StowageError } from '../../src/errors.js';
+import { type ErrorCode, isAbortError, isStowageError, StowageError } from '../../src/errors.js';
 
 /** The parts of an AWS SDK v3 service or network error we look at. */
 interface SdkErrorShape {
@@ -57,7 +57,7 @@ const NETWORK = new Set([
  * or a signed URL: the cause is scrubbed by StowageError).
  */
 export function mapS3Error(err: unknown, doing: string, key?: string, signal?: AbortSignal): StowageError {
-  if (err instanceof StowageError) return err;
+  if (isStowageError(err)) return err;
   const where = key === undefined ? '' : ` "${key}"`;
   if (signal?.aborted || isAbortError(err)) {
     return new StowageError('ABORTED', `${doing}${where} was aborted`, { cause: err, key });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { S3_PRESETS } from '../../adapters/s3/presets.js';
 import { type StorageConfig, storageUrlOf } from '../config/registry.js';
+import { StowageError } from '../errors.js';
 import { Probe } from './doctor-probe.js';
-import { UsageError } from './exit-codes.js';
 import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
 
 export type CheckResult = 'ok' | 'FAIL' | 'skip';
@@ -39,7 +39,10 @@ export interface DoctorResult {
 export async function doctor(options: DoctorOptions): Promise<DoctorResult> {
   const config = resolveStorageUrl(options.url, options.env, 'storage URL');
   if (options.url === undefined && config.source.startsWith('default')) {
-    throw new UsageError('no storage configured: pass a storage URL (e.g. s3://bucket) or set STOWAGE_URL');
+    throw new StowageError(
+      'INVALID_ARGUMENT',
+      'no storage configured: pass options.url (a storage URL such as s3://bucket) or set STOWAGE_URL',
+    );
   }
   const url = manifestUrl(options.url ?? options.env.STOWAGE_URL ?? storageUrlOf(config));
   const storage = await openStorage(config, url);

@@ -1,7 +1,7 @@
 import { setLogger } from '../log.js';
 import { redact } from '../redact.js';
 import { endQuietlyOnClosedPipe } from './closed-pipe.js';
-import { EXIT, exitCodeFor } from './exit-codes.js';
+import { cliMessage, EXIT, exitCodeFor } from './exit-codes.js';
 import { runCli } from './program.js';
 
 /** Entry of both bins: wires SIGINT to cancellation, closed pipes to a quiet end and the result to the exit code. */
@@ -25,7 +25,7 @@ export async function main(name: 'stowage' | 'migrate-assets'): Promise<void> {
   try {
     process.exitCode = await runCli(process.argv.slice(2), { name, signal: controller.signal });
   } catch (err) {
-    process.stderr.write(`error: ${redact(err instanceof Error ? err.message : String(err))}\n`);
+    process.stderr.write(`error: ${redact(cliMessage(err))}\n`);
     // What escapes runCli (a command module that fails to load, say) still gets its documented code.
     process.exitCode = exitCodeFor(err);
   }

@@ -44,7 +44,7 @@ export async function openManifestSource(
   const config = resolveStorageUrl(
     given,
     options.env ?? process.env,
-    options.from ? '--from' : `storage of ${file}`,
+    options.from ? 'options.from' : `storage of ${file}`,
   );
   const storage = await openStorage(config, url);
   if (checkAccess) await checkStorageAccess(storage, url);

@@ -1,8 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isStowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../errors.js';
 import { setLogger } from '../log.js';
 import { parseSize } from '../util/bytes.js';
-import { EXIT, type ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
+import { cliMessage, EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 import type { UploadVerification } from './migrate-assets.js';
 import { defineMirror } from './mirror-command.js';
 import { type CliIO, processIO, Ui } from './ui.js';
@@ -122,7 +122,7 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
       code = await body(ui, io, options.signal);
     } catch (err) {
       code = options.signal?.aborted ? EXIT.INTERRUPTED : exitCodeFor(err);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = cliMessage(err);
       const errorCode = isStowageError(err) ? err.code : err instanceof Error ? err.name : 'ERROR';
       if (ui.json) ui.printJson({ ok: false, error: { code: errorCode, message }, exitCode: code });
       ui.error(isStowageError(err) ? `${message} [${err.code}]` : message);
@@ -164,7 +164,7 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
           (s) => s.isDirectory(),
           () => false,
         );
-        if (!isDir) throw new UsageError(`analyze: ${dir} is not a directory`);
+        if (!isDir) throw new StowageError('INVALID_ARGUMENT', `analyze: ${dir} is not a directory`);
         const { analyze } = await import('./analyze.js');
         const { renderAnalyze } = await import('./render.js');
         const result = await analyze({

@@ -4,7 +4,6 @@ import { createStorageFrom } from '../create-storage.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import type { Storage } from '../types.js';
-import { StorageSetupError, UsageError } from './exit-codes.js';
 
 export interface StorageTarget {
   /** The storage URL without credentials: what the manifest records and messages show. */
@@ -22,15 +21,16 @@ export interface StorageTarget {
 export function resolveStorageTarget(to: string | undefined, env: NodeJS.ProcessEnv): StorageTarget {
   const config = resolveStorageUrl(to, env, 'storage URL');
   if (to === undefined && config.source.startsWith('default')) {
-    throw new UsageError(
-      'no storage configured: pass --to <storage-url> (e.g. s3://bucket/assets) or set STOWAGE_URL',
+    throw new StowageError(
+      'INVALID_ARGUMENT',
+      'no storage configured: pass options.to (a storage URL such as s3://bucket/assets) or set STOWAGE_URL',
     );
   }
   const url = manifestUrl(to ?? env.STOWAGE_URL ?? storageUrlOf(config));
   return { url, open: () => openStorage(config, url) };
 }
 
-/** resolveStorageConfig(), its refusals (a bad URL, an unknown parameter) being usage errors: exit 2. */
+/** resolveStorageConfig(), its refusals (a bad URL, an unknown parameter) being INVALID_ARGUMENT (CLI exit 2). */
 export function resolveStorageUrl(
   url: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -39,22 +39,25 @@ export function resolveStorageUrl(
   try {
     return resolveStorageConfig(url, env);
   } catch (err) {
-    throw new UsageError(`${what}: ${messageOf(err)}`);
+    throw new StowageError('INVALID_ARGUMENT', `${what}: ${messageOf(err)}`, { cause: err });
   }
 }
 
 /**
- * Builds the Storage of `config`. A value its adapter refuses is a usage
- * error (exit 2); an adapter that cannot load (its SDK not installed) is a
- * storage setup error (exit 3), with the message naming what to install.
+ * Builds the Storage of `config`, naming the storage in any error: a value
+ * its adapter refuses stays INVALID_ARGUMENT (CLI exit 2), an SDK not
+ * installed stays NOT_SUPPORTED with the message naming what to install
+ * (exit 3); anything else is UNAVAILABLE (exit 3).
  */
 export async function openStorage(config: StorageConfig, url: string): Promise<Storage> {
   try {
     return await createStorageFrom(config);
   } catch (err) {
-    if (isStowageError(err, 'INVALID_ARGUMENT'))
-      throw new UsageError(`storage ${redactUrl(url)}: ${err.message}`);
-    throw new StorageSetupError(`storage ${redactUrl(url)}: ${messageOf(err)}`);
+    const code = isStowageError(err) ? err.code : 'UNAVAILABLE';
+    throw new StowageError(code, `storage ${redactUrl(url)}: ${messageOf(err)}`, {
+      cause: err,
+      retryable: false,
+    });
   }
 }
 
@@ -101,18 +104,23 @@ export async function checkStorageAccess(storage: Storage, url: string): Promise
   } catch (err) {
     const where = `storage ${redactUrl(url)}`;
     if (isStowageError(err, 'NOT_FOUND')) {
-      throw new StorageSetupError(`${where}: the bucket does not exist; create it or fix the URL`);
+      throw new StowageError('UNAVAILABLE', `${where}: the bucket does not exist; create it or fix the URL`, {
+        cause: err,
+        retryable: false,
+      });
     }
     // Stays ACCESS_DENIED (exit 3); the adapter's message says where credentials are read from.
     if (isStowageError(err, 'ACCESS_DENIED')) {
       throw new StowageError('ACCESS_DENIED', `${where}: ${err.message}`, { cause: err });
     }
     if (isStowageError(err, 'NOT_SUPPORTED')) return;
-    throw new StorageSetupError(`${where}: not reachable (${messageOf(err)})`);
+    throw new StowageError('UNAVAILABLE', `${where}: not reachable (${messageOf(err)})`, {
+      cause: err,
+      retryable: isStowageError(err) && err.retryable,
+    });
   }
 }
 
 function messageOf(err: unknown): string {
-  if (err instanceof StowageError || err instanceof Error) return err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }

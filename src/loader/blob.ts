@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { StowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../errors.js';
 import { log } from '../log.js';
 import { formatBytes } from '../util/bytes.js';
 import { BlobCache, markHandedOut } from './cache.js';
@@ -159,7 +159,7 @@ async function fetchVerified(
     } catch (err) {
       if (!(err instanceof ObjectChangedError) || ++restarts > MAX_RESTARTS) {
         // A full disk leaves nothing behind; other failures keep the partial for a resume.
-        if ((err as StowageError).status === 507 || err instanceof ObjectChangedError)
+        if (isStowageError(err, 'DISK_FULL') || err instanceof ObjectChangedError)
           await discardPartial(partialPath);
         throw err;
       }

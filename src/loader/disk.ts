@@ -7,9 +7,9 @@ export function diskError(err: unknown, path: string): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
   return new StowageError(
-    'UNAVAILABLE',
+    'DISK_FULL',
     `no space left on the disk holding ${path}; free space, or set STOWAGE_CACHE_DIR to a larger disk`,
-    { cause: err, retryable: false, status: 507 },
+    { cause: err },
   );
 }
 
@@ -30,9 +30,8 @@ export async function checkFreeSpace(
   if (free - reserve < needed) {
     const keep = reserve > 0 ? ` while keeping ${formatBytes(reserve)} free` : '';
     throw new StowageError(
-      'UNAVAILABLE',
+      'DISK_FULL',
       `not enough disk space for ${label}: it needs ${formatBytes(needed)}${keep}, but ${dir} has ${formatBytes(free)} free; free space, or set STOWAGE_CACHE_DIR to a larger disk`,
-      { retryable: false, status: 507 },
     );
   }
 }

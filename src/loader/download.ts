@@ -240,7 +240,7 @@ async function fetchPart(
       return;
     } catch (err) {
       // Bytes that arrived before a dropped connection are good: keep them, resume after them.
-      if (!isStowageError(err) || err.status !== 507) await flush().catch(() => undefined);
+      if (!isStowageError(err, 'DISK_FULL')) await flush().catch(() => undefined);
       pending = [];
       pendingBytes = 0;
       if (signal.aborted) throw plan.signal?.aborted ? aborted(plan) : err;

@@ -1,4 +1,4 @@
-import { isAbortError, StowageError } from '../errors.js';
+import { isAbortError, isStowageError, StowageError } from '../errors.js';
 import { isRetryable } from './retry.js';
 
 /**
@@ -8,7 +8,7 @@ import { isRetryable } from './retry.js';
  * loader's edge, keeping the original as `cause` (redacted by StowageError).
  */
 export function loaderError(err: unknown, name: string): StowageError {
-  if (err instanceof StowageError) return err;
+  if (isStowageError(err)) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: unknown } | undefined)?.code;
   const detail = typeof code === 'string' ? `${message} (${code})` : message;

@@ -250,7 +250,6 @@ export class HttpRemote implements Remote {
     const retryable = status === 408 || status === 429 || status >= 500;
     return new StowageError(retryable ? 'UNAVAILABLE' : 'INTERNAL', where, {
       retryable,
-      status: retryable ? 503 : 502,
       retryAfter: Number.isFinite(seconds) ? seconds : undefined,
     });
   }

@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../errors.js';
 
 /** Full-jitter exponential backoff: spreads retries of many dynos so they do not stampede. */
 export function backoffDelay(attempt: number, baseMs = 200, maxMs = 5_000): number {
@@ -36,7 +36,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** True for errors worth another attempt: retryable StowageErrors and dropped connections. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof StowageError) return err.retryable;
+  if (isStowageError(err)) return err.retryable;
   const code = (err as { code?: string } | undefined)?.code;
   return (
     code === 'ECONNRESET' ||

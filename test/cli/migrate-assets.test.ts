@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { migrateAssets } from '../../src/cli/migrate-assets.js';
+import { migrateAssets, type UploadVerification } from '../../src/cli/migrate-assets.js';
 import { SLUGIGNORE_HEADER } from '../../src/cli/slugignore.js';
+import { StowageError } from '../../src/errors.js';
 import { bytes, CountingStorage, git, makeRepo, removeDir, run, sha256, tempDir } from './helpers.js';
 
 const FILES = {
@@ -365,6 +366,45 @@ describe('stowage migrate-assets (local storage)', () => {
     } finally {
       await removeDir(plain);
     }
+  });
+
+  it('the programmatic API refuses bad options with INVALID_ARGUMENT, worded for a programmer', async () => {
+    const storage = new LocalStorage({ root: store });
+    const plain = await tempDir('plain');
+    try {
+      for (const [options, message] of [
+        [{ minSize: -1 }, 'options.minSize must be a non-negative integer (bytes), got -1'],
+        [{ concurrency: 0 }, 'options.concurrency must be an integer from 1 to 256, got 0'],
+        [
+          { verify: 'maybe' as UploadVerification },
+          'options.verify must be "put", "head" or "read-back", got "maybe"',
+        ],
+        [{ cwd: plain, untrack: true }, 'options.untrack needs a git repository'],
+        [{ storageUrl: undefined }, 'options.storage needs options.storageUrl too'],
+      ] as const) {
+        const err = await migrateAssets({ cwd: repo, storage, storageUrl: url, ...options }).catch((e) => e);
+        expect(err).toBeInstanceOf(StowageError);
+        expect(err.code).toBe('INVALID_ARGUMENT');
+        expect(err.message).toContain(message);
+        expect(err.message).not.toContain('--');
+      }
+      const none = await migrateAssets({ cwd: repo, env: {} }).catch((e) => e);
+      expect(none).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('pass options.to'),
+      });
+    } finally {
+      await removeDir(plain);
+    }
+  });
+
+  it('the CLI says the same refusals in its own words, code INVALID_ARGUMENT, exit 2', async () => {
+    const none = await run(repo, ['migrate-assets', '--json'], {});
+    expect(none.code).toBe(EXIT.USAGE);
+    expect(JSON.parse(none.out).error).toEqual({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('no storage configured: pass --to <storage-url>'),
+    });
   });
 
   it('bad arguments are usage errors (exit 2)', async () => {

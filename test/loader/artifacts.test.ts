@@ -231,7 +231,7 @@ describe('loadArtifacts', () => {
       return;
     }
     try {
-      const err = await expectCode(loadArtifacts({ ...base(), root: smallRoot }), 'UNAVAILABLE');
+      const err = await expectCode(loadArtifacts({ ...base(), root: smallRoot }), 'DISK_FULL');
       expect(err.status).toBe(507);
       expect(err.message).toMatch(/no space left on the disk holding .*models\/x\.onnx/);
       expect(await readdir(join(smallRoot, 'models'))).toEqual([]);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,16 +38,4 @@ export function captureLogs(): { lines: string[]; restore(): void } {
   };
 }
 
-/** Mounts a tmpfs of `size` at dir; false when not permitted (needs root / CAP_SYS_ADMIN). */
-export function mountTmpfs(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function unmount(dir: string): void {
-  execFileSync('umount', [dir], { stdio: 'ignore' });
-}
+export { mountTmpfs, unmount } from '../helpers/small-disk.js';

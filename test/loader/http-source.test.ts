@@ -322,7 +322,7 @@ describe('loadModel from an http(s) URL', () => {
   it('the free-space check fails before downloading, with a clear message and no leftovers', async () => {
     const err = await expectCode(
       loadModel(url(), opts({ sha256: model.sha256, reserveBytes: Number.MAX_SAFE_INTEGER })),
-      'UNAVAILABLE',
+      'DISK_FULL',
     );
     expect(err.status).toBe(507);
     expect(err.message).toMatch(/not enough disk space for .*model\.bin.*STOWAGE_CACHE_DIR/);
@@ -343,8 +343,10 @@ describe('loadModel from an http(s) URL', () => {
     try {
       const err = await expectCode(
         loadModel(url(), opts({ sha256: model.sha256, cacheDir: mount })),
-        'UNAVAILABLE',
+        'DISK_FULL',
       );
+      expect(err.status).toBe(507);
+      expect(err.retryable).toBe(false);
       expect(err.message).toMatch(/disk space|no space left/);
       expect(await readdir(join(mount, 'tmp'))).toEqual([]);
       expect(await readdir(join(mount, 'locks'))).toEqual([]);

@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isStowageError } from '../../errors.js';
+import { StowageError } from '../../errors.js';
 import { validateKey } from '../../keys.js';
 import { type LoaderOptions, resolveLoaderOptions } from '../../loader/options.js';
 import {
@@ -12,7 +12,6 @@ import {
   writeManifest,
 } from '../../manifest.js';
 import type { Storage } from '../../types.js';
-import { UsageError } from '../exit-codes.js';
 import { hubOptionsFrom } from '../loader-env.js';
 import { runPool } from '../pool.js';
 import { type ProgressReporter, silentProgress } from '../progress.js';
@@ -75,7 +74,7 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
     sources.length === 0 ||
     sources.some((s) => typeof s !== 'string' || !s.trim())
   ) {
-    throw new UsageError('mirror: name at least one source, e.g. hf://org/repo@main/onnx/model.onnx');
+    throw invalid('name at least one source, e.g. hf://org/repo@main/onnx/model.onnx');
   }
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
@@ -85,8 +84,8 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
   const target = options.to === undefined ? undefined : resolveStorageTarget(options.to, env);
   const existing = await readExisting(manifestPath);
   if (target && existing?.storage && !sameStorage(existing.storage, target.url)) {
-    throw new UsageError(
-      `mirror: ${manifestName} reads from ${existing.storage}, not ${target.url}; mirror into that storage, or write another lock file with --manifest`,
+    throw invalid(
+      `${manifestName} reads from ${existing.storage}, not ${target.url}; mirror into that storage, or write another lock file (options.manifest)`,
     );
   }
   const stop = new AbortController();
@@ -98,24 +97,19 @@ export async function mirror(sources: string[], options: MirrorOptions = {}): Pr
   const storage = target ? (options.storage ?? (await target.open())) : undefined;
   if (storage && target && !options.storage) await checkStorageAccess(storage, target.url);
 
-  const pinned = await expandSources(sources, loader).catch((err) => {
-    // A source the loader cannot read (an unknown scheme, no file name) is a mistake in the arguments.
-    throw isStowageError(err, 'INVALID_ARGUMENT') ? new UsageError(`mirror: ${err.message}`) : err;
-  });
+  const pinned = await expandSources(sources, loader);
   const paths = pinned.map((f) => validateKey(`${prefix}${f.path}`, 'lock path'));
   const dup = paths.find((p, i) => paths.indexOf(p) !== i);
   if (dup !== undefined) {
-    throw new UsageError(
-      `mirror: two sources give the same path ${dup}; mirror them with different --prefix`,
-    );
+    throw invalid(`two sources give the same path ${dup}; mirror them with different options.prefix`);
   }
 
   const signed = target
     ? undefined
     : pinned.find((f) => /^https?:/i.test(f.fetch) && new URL(f.fetch).toString() !== f.source);
   if (signed) {
-    throw new UsageError(
-      `mirror: ${signed.source} is a signed or credentialed URL: a lock cannot keep it (it expires, and git would hold the secret); mirror it with --to <storage>`,
+    throw invalid(
+      `${signed.source} is a signed or credentialed URL: a lock cannot keep it (it expires, and git would hold the secret); mirror it into storage (options.to)`,
     );
   }
   const progress = options.progress ?? silentProgress;
@@ -184,14 +178,19 @@ function entryOf(f: MirroredFile, stored: boolean): ManifestEntry {
   return { path: f.path, source: f.origin, size: f.size, sha256 };
 }
 
+/** A mistake in the arguments: INVALID_ARGUMENT (exit 2), options named as the API names them. */
+function invalid(message: string): StowageError {
+  return new StowageError('INVALID_ARGUMENT', `mirror: ${message}`);
+}
+
 function checkPrefix(prefix: string | undefined): string {
   if (prefix === undefined || prefix === '') return '';
   const trimmed = prefix.replace(/\/+$/, '');
   try {
-    return `${validateKey(trimmed, '--prefix')}/`;
+    return `${validateKey(trimmed, 'options.prefix')}/`;
   } catch (err) {
-    throw new UsageError(
-      `mirror: --prefix ${JSON.stringify(prefix)} is not a relative folder (${(err as Error).message})`,
+    throw invalid(
+      `options.prefix ${JSON.stringify(prefix)} is not a relative folder (${(err as Error).message})`,
     );
   }
 }

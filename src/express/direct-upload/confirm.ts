@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../errors.js';
 import { DigestStream, normaliseSha256 } from '../../integrity.js';
 import type { ObjectInfo, Storage } from '../../types.js';
 import { cleanOriginalName, finalKeyFor } from '../upload/naming.js';
@@ -108,7 +108,7 @@ async function claim(storage: Storage, stagingKey: string, claimKey: string): Pr
     else await storage.put(claimKey, (await storage.get(stagingKey)).body);
   } catch (err) {
     // Another confirm of the same upload moved it first.
-    if (err instanceof StowageError && err.code === 'NOT_FOUND') {
+    if (isStowageError(err, 'NOT_FOUND')) {
       throw new StowageError('NOT_FOUND', 'this upload is already being confirmed');
     }
     throw err;
@@ -120,14 +120,14 @@ async function claim(storage: Storage, stagingKey: string, claimKey: string): Pr
 const notFoundAs =
   <T>(value: T) =>
   (err: unknown): T => {
-    if (err instanceof StowageError && err.code === 'NOT_FOUND') return value;
+    if (isStowageError(err, 'NOT_FOUND')) return value;
     throw err;
   };
 
 /** The upload itself was refused (too large, wrong type, wrong checksum, bad key): it must not stay. */
 function isRefusal(err: unknown): boolean {
   return (
-    err instanceof StowageError &&
+    isStowageError(err) &&
     ['TOO_LARGE', 'UNSUPPORTED_TYPE', 'CHECKSUM_MISMATCH', 'INVALID_ARGUMENT', 'INVALID_KEY'].includes(
       err.code,
     )

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../errors.js';
 
 /**
  * The request's JSON object: from a body parser that already ran
@@ -19,7 +19,7 @@ export async function readJsonObject(req: IncomingMessage, limit: number): Promi
   try {
     return asObject(JSON.parse(text));
   } catch (err) {
-    if (err instanceof StowageError) throw err;
+    if (isStowageError(err)) throw err;
     throw new StowageError('INVALID_ARGUMENT', 'the request body is not valid JSON');
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
+import { sendJson } from '../json-response.js';
 import { DEFAULT_DRAIN_LIMIT, drainRefusedBody } from '../refused-body.js';
 import type { Next } from '../upload/upload-request.js';
 import { confirm } from './confirm.js';
@@ -59,13 +60,4 @@ function actionOf(req: IncomingMessage): DirectUploadAction | undefined {
   if (path === '/presign') return 'presign';
   if (path === '/confirm') return 'confirm';
   return undefined;
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.statusCode = status;
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
 }

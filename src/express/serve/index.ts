@@ -3,10 +3,11 @@ import { invalidArg } from '../../args.js';
 import { ObjectCache } from '../../cache/object-cache.js';
 import { isStowageError, StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
+import { sendJson } from '../json-response.js';
 import { downloadParam, keyFromRequest, type ServeRequest } from './key-from-request.js';
 import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from './options.js';
 import { UrlCache } from './redirect.js';
-import { respondError, sendJson } from './respond-error.js';
+import { respondError } from './respond-error.js';
 import { type SendContext, sendObject } from './send-object.js';
 
 export type { ActiveContentPolicy } from './headers.js';

@@ -3,11 +3,11 @@ import { pipeline, Readable } from 'node:stream';
 import { type CachedObject, type ObjectCache, sameVersion } from '../../cache/object-cache.js';
 import { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
+import { sendJson } from '../json-response.js';
 import { evaluatePreconditions, isRangeFresh } from './conditional.js';
 import { etagOf, type HeaderOptions, setObjectHeaders, setValidators } from './headers.js';
 import type { ServeRequest } from './key-from-request.js';
 import { decideRange } from './range.js';
-import { sendJson } from './respond-error.js';
 
 export interface SendContext {
   storage: Storage;

@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Busboy from 'busboy';
 import { deferred } from '../../deferred.js';
-import { isAbortError, StowageError } from '../../errors.js';
+import { isAbortError, isStowageError, StowageError } from '../../errors.js';
 import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
 import type { StagedDigest, Storage } from '../../types.js';
-import { drainRefusedBody } from '../refused-body.js';
+import { ClientConnection } from './client-connection.js';
 import { cleanOriginalName, finalKeyFor } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
@@ -32,23 +32,30 @@ interface FileChecks {
   digest: DigestStream;
 }
 
-/**
- * A file held until the whole request passed: either a write waiting at its
- * commit gate (`published`, where the backend has two-phase writes) or an
- * object at a staging key, to be copied to its final key.
- */
-interface StagedFile {
-  field: string;
-  originalName: string;
-  stagingKey?: string;
-  published?: Promise<unknown>;
-  finalKey: string;
-  contentType: string;
-  size: number;
-  sha256: string;
+/** A checked file, waiting for the whole request to pass. */
+interface CheckedFile extends FileTarget, StagedDigest {
   /** The final key held no object before this request: a failed request removes what it put there. */
   fresh: boolean;
 }
+
+/**
+ * How a checked file is published: a write held at its commit gate, where
+ * the backend has two-phase writes (it lands when the gate opens), or an
+ * object at a staging key, copied to its final key.
+ */
+type StagedFile =
+  | (CheckedFile & { via: 'gate'; write: Promise<unknown> })
+  | (CheckedFile & { via: 'copy'; stagingKey: string });
+
+/**
+ * Where the request is: still receiving (and, at the end, publishing);
+ * failed, with the first error and whether the client left; or answered
+ * with its files, after which nothing may fail it any more.
+ */
+type RequestState =
+  | { phase: 'receiving' }
+  | { phase: 'failed'; error: StowageError; clientGone: boolean }
+  | { phase: 'answered' };
 
 // An error answer should not wait on a slow backend's cleanup for long; cleanup carries on regardless.
 const ANSWER_WAIT_MS = 2000;
@@ -69,37 +76,40 @@ export class UploadRequest {
   private readonly bodies = new Set<DigestStream>();
   private readonly fields: Record<string, string | string[]> = {};
   private readonly pending = new Set<Promise<void>>();
-  /** Staging keys that may exist in storage and must go on failure. */
-  private readonly stagingKeys = new Set<string>();
   private readonly staged: StagedFile[] = [];
-  /** Final keys this request filled that were empty before: rolled back if the request fails. */
-  private readonly created: string[] = [];
+  /**
+   * Keys a failure must delete: staging keys that may exist in storage, and
+   * final keys this request filled that were empty before.
+   */
+  private readonly leftovers = new Set<string>();
   /** Writes held at their commit gate; they settle only after publish opens or fails. */
   private readonly held = new Set<Promise<unknown>>();
   /** The commit gate of every held write: resolved once the whole request passed, rejected by fail(). */
   private readonly publish = deferred<void>();
+  private readonly client: ClientConnection;
   private busboy: Busboy.Busboy | undefined;
-  private failure: StowageError | undefined;
-  private clientGone = false;
-  private answered = false;
+  private state: RequestState = { phase: 'receiving' };
 
   constructor(
     private readonly storage: Storage,
     private readonly opts: ResolvedUploadOptions,
     private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly next: Next,
-  ) {}
+  ) {
+    this.client = new ClientConnection(req, res);
+  }
+
+  /** The first failure, once there is one. */
+  private get failure(): StowageError | undefined {
+    return this.state.phase === 'failed' ? this.state.error : undefined;
+  }
 
   start(): void {
     // A request whose files were all refused before their gate leaves nobody listening to it.
     this.publish.promise.catch(() => undefined);
-    this.req.once('aborted', () => this.onClientGone());
-    this.req.once('error', () => this.onClientGone());
-    this.res.once('close', () => {
-      if (!this.res.writableFinished) this.onClientGone();
-    });
-    if (this.req.readableEnded || (this.req as IncomingMessage & { _body?: boolean })._body === true) {
+    this.client.onGone(() => this.onClientGone());
+    if (this.client.bodyAlreadyRead()) {
       // Waiting for bytes another body parser already took would hang the request.
       this.fail(
         malformed('the request body was already read by another body parser mounted before upload()'),
@@ -247,20 +257,27 @@ export class UploadRequest {
     const staged = await Promise.race([atGate.promise, write.then(() => undefined)]);
     if (!staged) throw new StowageError('INTERNAL', `${checks.label}: published before the request passed`);
     const { size, sha256 } = this.passChecks(checks, staged);
-    this.staged.push({ ...file, published: write, size, sha256, fresh: await this.isEmpty(file.finalKey) });
+    this.staged.push({ ...file, via: 'gate', write, size, sha256, fresh: await this.isEmpty(file.finalKey) });
   }
 
   /** Backends without two-phase writes: the whole file goes to a staging key, promoted by copy later. */
   private async writeStaged(file: FileTarget, checks: FileChecks): Promise<void> {
     const stagingKey = newStagingKey(this.opts.stagingPrefix);
-    this.stagingKeys.add(stagingKey);
+    this.leftovers.add(stagingKey);
     const stored = await this.storage.put(stagingKey, checks.digest, {
       maxSize: this.opts.maxFileSize,
       contentType: file.contentType,
       signal: this.storageAbort.signal,
     });
     const { size, sha256 } = this.passChecks(checks, { size: stored.size, sha256: stored.sha256 });
-    this.staged.push({ ...file, stagingKey, size, sha256, fresh: await this.isEmpty(file.finalKey) });
+    this.staged.push({
+      ...file,
+      via: 'copy',
+      stagingKey,
+      size,
+      sha256,
+      fresh: await this.isEmpty(file.finalKey),
+    });
   }
 
   /**
@@ -282,14 +299,8 @@ export class UploadRequest {
     }
     const { size, sha256 } = checks.digest.digest();
     if (stored.size !== size || (stored.sha256 !== undefined && stored.sha256 !== sha256)) {
-      throw new StowageError(
-        'CHECKSUM_MISMATCH',
-        `${checks.label}: storage holds different bytes than were sent`,
-        {
-          status: 503,
-          retryable: true,
-        },
-      );
+      // The store's fault, not the client's: UNAVAILABLE (503, retryable), as the error table says.
+      throw new StowageError('UNAVAILABLE', `${checks.label}: storage holds different bytes than were sent`);
     }
     return { size, sha256 };
   }
@@ -298,7 +309,7 @@ export class UploadRequest {
   private async finish(): Promise<void> {
     await Promise.allSettled([...this.pending]);
     // busboy can finish before the last bytes of the HTTP body arrive; a client that drops then has not uploaded.
-    await this.requestEnded();
+    await this.client.bodyEnded(this.stop.signal);
     if (this.failure) return;
     const files: UploadedFile[] = [];
     try {
@@ -323,11 +334,8 @@ export class UploadRequest {
       return;
     }
     // The client left while we published: nobody will learn the new keys, so they must not stay.
-    if (this.clientGone || this.failure) {
-      this.fail(this.failure ?? aborted());
-      return;
-    }
-    this.answered = true;
+    if (this.failure) return;
+    this.state = { phase: 'answered' };
     const result: UploadResult = { files, fields: this.fields };
     const req = this.req as IncomingMessage & { stowage?: UploadResult; body?: unknown };
     req.stowage = result;
@@ -343,29 +351,16 @@ export class UploadRequest {
    * (no store has transactions across keys) and deleting the new one would leave nothing.
    */
   private async publishFile(file: StagedFile): Promise<void> {
-    if (file.published) await file.published;
-    else if (file.stagingKey) {
+    if (file.via === 'gate') await file.write;
+    else {
       await promote(this.storage, file.stagingKey, file.finalKey, {
         size: file.size,
         sha256: file.sha256,
         contentType: file.contentType,
       });
-      this.stagingKeys.delete(file.stagingKey);
+      this.leftovers.delete(file.stagingKey);
     }
-    if (file.fresh) this.created.push(file.finalKey);
-  }
-
-  private requestEnded(): Promise<void> {
-    if (this.req.complete || this.failure) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.req.off('end', done);
-        this.stop.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      this.req.once('end', done);
-      this.stop.signal.addEventListener('abort', done, { once: true });
-    });
+    if (file.fresh) this.leftovers.add(file.finalKey);
   }
 
   private async urlOf(key: string): Promise<string | undefined> {
@@ -385,15 +380,16 @@ export class UploadRequest {
   }
 
   private onClientGone(): void {
-    if (this.answered) return;
-    this.clientGone = true;
-    this.fail(aborted());
+    if (this.state.phase === 'answered') return;
+    if (this.state.phase === 'failed') this.state.clientGone = true;
+    else this.fail(aborted(), { clientGone: true });
   }
 
   /** First failure wins: stop reading, abort writes, clean up, answer. */
-  private fail(error: StowageError): void {
-    if (this.failure || this.answered) return;
-    this.failure = error;
+  private fail(error: StowageError, { clientGone = false } = {}): void {
+    if (this.state.phase !== 'receiving') return;
+    const state = { phase: 'failed' as const, error, clientGone };
+    this.state = state;
     this.stop.abort(error);
     // Held writes discard their bytes (temp file, multipart upload) instead of publishing.
     this.publish.reject(error);
@@ -410,10 +406,10 @@ export class UploadRequest {
     });
     void Promise.race([cleanup, waited]).then(() => {
       clearTimeout(timer);
-      this.answerError(error);
+      this.answerError(error, state.clientGone);
     });
     void cleanup.then(() => {
-      this.report({ ok: false, error: this.clientGone ? aborted() : error, files: [] });
+      this.report({ ok: false, error: state.clientGone ? aborted() : error, files: [] });
     });
   }
 
@@ -427,8 +423,7 @@ export class UploadRequest {
       // Not synchronously: fail() runs inside busboy's own event handlers, which touch state destroy() clears.
       setImmediate(() => busboy.destroy());
     }
-    // Keeps reading (and discarding) what the client still sends, up to drainLimit, so it gets the answer.
-    drainRefusedBody(this.req, this.res, this.opts.drainLimit);
+    this.client.drainRefused(this.opts.drainLimit);
   }
 
   private async cleanup(): Promise<void> {
@@ -438,13 +433,11 @@ export class UploadRequest {
     timer.unref();
     await settled;
     clearTimeout(timer);
-    const doomed = [...this.stagingKeys, ...this.created];
-    await Promise.all(doomed.map((key) => discard(this.storage, key)));
+    await Promise.all([...this.leftovers].map((key) => discard(this.storage, key)));
   }
 
-  private answerError(error: StowageError): void {
-    if (this.clientGone || this.res.headersSent || this.res.destroyed) return;
-    this.next(error);
+  private answerError(error: StowageError, clientGone: boolean): void {
+    if (!clientGone && this.client.canAnswer()) this.next(error);
   }
 }
 
@@ -471,7 +464,7 @@ function aborted(): StowageError {
 
 /** Storage failures surface as 503 so clients retry; our own checks keep their codes. */
 function asUploadError(err: unknown): StowageError {
-  if (err instanceof StowageError) return err;
+  if (isStowageError(err)) return err;
   if (isAbortError(err)) return aborted();
   return new StowageError('UNAVAILABLE', 'storage failed while receiving the upload', { cause: err });
 }

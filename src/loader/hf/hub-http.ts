@@ -124,7 +124,6 @@ export function hubError(res: HubResponse, ref: HfRef, settings: HfSettings): St
     `${ref.path} in ${where}: the hub answered HTTP ${res.status}${res.status === 429 ? ' (rate limited)' : ''}`,
     {
       retryable,
-      status: retryable ? 503 : 502,
       retryAfter: Number.isFinite(after) && res.headers['retry-after'] !== undefined ? after : undefined,
     },
   );
