@@ -101,6 +101,13 @@ export function checkUrlOptions(opts: UrlOptions | undefined): UrlOptions {
   ) {
     throw invalidArg(`options.expiresIn must be a positive number of seconds, got ${String(o.expiresIn)}`);
   }
+  if (
+    o.download !== undefined &&
+    typeof o.download !== 'boolean' &&
+    (typeof o.download !== 'string' || o.download.trim() === '')
+  ) {
+    throw invalidArg('options.download must be true or a non-empty file name');
+  }
   return o;
 }
 

@@ -67,10 +67,12 @@ export type {
   DirectUpload,
   GetOptions,
   GetResult,
+  IncompleteUpload,
   ListOptions,
   ObjectInfo,
   PresignUploadOptions,
   PutOptions,
   Storage,
+  SweepIncompleteOptions,
   UrlOptions,
 } from './types.js';

@@ -103,6 +103,21 @@ export interface DirectUpload {
   expiresAt: Date;
 }
 
+/** A multipart upload a backend holds unfinished (S3): its parts cost storage until it is aborted. */
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface SweepIncompleteOptions {
+  /** List what would be aborted, abort nothing. */
+  dryRun?: boolean;
+  /** Uploads fetched per backend request (pages under the hood). */
+  pageSize?: number;
+  signal?: AbortSignal;
+}
+
 /** What a backend really cannot do, declared rather than faked or skipped. */
 export interface Capabilities {
   rangeReads: boolean;
@@ -139,4 +154,14 @@ export interface Storage {
   copy(from: string, to: string): Promise<ObjectInfo>;
   url(key: string, opts?: UrlOptions): Promise<string>;
   presignUpload?(key: string, opts: PresignUploadOptions): Promise<DirectUpload>;
+  /**
+   * Where the backend keeps unfinished multipart uploads (S3): aborts those under `prefix`
+   * started before `olderThan` and returns them. NOT_SUPPORTED where the store cannot list them.
+   * sweepStaged() and `stowage sweep` call it on the staging prefix.
+   */
+  sweepIncompleteUploads?(
+    prefix: string,
+    olderThan: Date,
+    opts?: SweepIncompleteOptions,
+  ): Promise<IncompleteUpload[]>;
 }

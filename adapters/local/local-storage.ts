@@ -32,6 +32,7 @@ import type {
   Storage,
   UrlOptions,
 } from '../../src/types.js';
+import { withDownloadParam } from '../../src/util/content-disposition.js';
 import { isNotFound, mapFsError } from './fs-errors.js';
 import { RESERVED_PREFIX, SafeRoot } from './safe-root.js';
 import { readSidecar, removeSidecar, type SidecarRecord, sidecarPath, stageSidecar } from './sidecar.js';
@@ -284,9 +285,7 @@ export class LocalStorage implements Storage {
         { key: valid },
       );
     }
-    const url = `${this.baseUrl}/${encodeKeyPath(valid)}`;
-    if (!options.download) return url;
-    return `${url}?download=${options.download === true ? '1' : encodeURIComponent(options.download)}`;
+    return withDownloadParam(`${this.baseUrl}/${encodeKeyPath(valid)}`, options.download);
   }
 
   /** Deletes temp files left by a crashed process that are older than `olderThanMs` (default 1 h). */

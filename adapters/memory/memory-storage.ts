@@ -26,6 +26,7 @@ import type {
   Storage,
   UrlOptions,
 } from '../../src/types.js';
+import { withDownloadParam } from '../../src/util/content-disposition.js';
 
 export interface MemoryStorageOptions {
   /** Base URL that url() builds on; defaults to "memory://". */
@@ -174,7 +175,7 @@ export class MemoryStorage implements Storage {
         key: valid,
       });
     }
-    return `${this.baseUrl}/${encodeKeyPath(valid)}`;
+    return withDownloadParam(`${this.baseUrl}/${encodeKeyPath(valid)}`, options.download);
   }
 
   private entry(key: string): Entry {

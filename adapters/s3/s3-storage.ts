@@ -24,11 +24,13 @@ import type {
   DirectUpload,
   GetOptions,
   GetResult,
+  IncompleteUpload,
   ListOptions,
   ObjectInfo,
   PresignUploadOptions,
   PutOptions,
   Storage,
+  SweepIncompleteOptions,
   UrlOptions,
 } from '../../src/types.js';
 import { buildClient } from './client.js';
@@ -40,7 +42,7 @@ import { presignPost } from './presign-upload.js';
 import { putObject } from './put.js';
 import { parseContentRange, trimToRange } from './range.js';
 import { mapS3Error } from './s3-errors.js';
-import { abortStaleUploads } from './stale-uploads.js';
+import { sweepIncompleteUploads } from './stale-uploads.js';
 import { publicUrl, signedGetUrl } from './urls.js';
 
 const MAX_OBJECT_SIZE = 5 * 1024 ** 4; // 5 TiB, S3's limit.
@@ -296,17 +298,38 @@ export class S3Storage implements Storage {
   }
 
   /**
-   * Aborts multipart uploads under `prefix` (a key prefix of this storage)
-   * started before `cutoff`; returns how many. Pass it to sweepStaged() as
-   * `abortStaleMultipart`.
+   * Aborts multipart uploads under `prefix` (a key prefix of this storage) started before
+   * `olderThan`, and returns them (with `dryRun`, only lists them). sweepStaged() calls it.
    */
-  async abortStaleUploads(cutoff: Date, prefix = '', signal?: AbortSignal): Promise<number> {
+  async sweepIncompleteUploads(
+    prefix: string,
+    olderThan: Date,
+    opts: SweepIncompleteOptions = {},
+  ): Promise<IncompleteUpload[]> {
     const validPrefix = validatePrefix(prefix);
-    if (!(cutoff instanceof Date) || !Number.isFinite(cutoff.getTime())) {
-      throw new StowageError('INVALID_ARGUMENT', 'abortStaleUploads(cutoff): cutoff must be a valid Date');
+    if (!(olderThan instanceof Date) || !Number.isFinite(olderThan.getTime())) {
+      throw new StowageError(
+        'INVALID_ARGUMENT',
+        'sweepIncompleteUploads(prefix, olderThan): olderThan must be a valid Date',
+      );
+    }
+    const pageSize = opts.pageSize;
+    if (pageSize !== undefined && (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000)) {
+      throw new StowageError(
+        'INVALID_ARGUMENT',
+        `options.pageSize must be an integer from 1 to 1000 for S3, got ${String(pageSize)}`,
+      );
     }
     try {
-      return await abortStaleUploads(this.client, this.bucket, this.s3Key(validPrefix), cutoff, signal);
+      const found = await sweepIncompleteUploads(
+        this.client,
+        this.bucket,
+        this.s3Key(validPrefix),
+        olderThan,
+        opts,
+      );
+      const root = this.options.rootPrefix;
+      return found.map((upload) => ({ ...upload, key: upload.key.slice(root.length) }));
     } catch (err) {
       if (isNotImplemented(err)) {
         throw new StowageError(
@@ -315,7 +338,7 @@ export class S3Storage implements Storage {
           { cause: err },
         );
       }
-      throw mapS3Error(err, 'aborting stale uploads under', validPrefix || '(all keys)', signal);
+      throw mapS3Error(err, 'sweeping incomplete uploads under', validPrefix || '(all keys)', opts.signal);
     }
   }
 

@@ -2,6 +2,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { invalidArg } from '../../src/args.js';
 import { encodeKeyPath } from '../../src/keys.js';
 import { importPeer } from '../../src/optional-peer.js';
+import { attachmentDisposition, downloadName } from '../../src/util/content-disposition.js';
 import type { ResolvedS3Options } from './options.js';
 import { S3_PRESIGNER } from './peers.js';
 import { mapS3Error } from './s3-errors.js';
@@ -46,7 +47,7 @@ export async function signedGetUrl(
   const command = new GetObjectCommand({
     Bucket: options.bucket,
     Key: s3Key,
-    ...(download ? { ResponseContentDisposition: contentDisposition(download, key) } : {}),
+    ...(download ? { ResponseContentDisposition: attachmentDisposition(downloadName(download, key)) } : {}),
   });
   const { getSignedUrl } = await importPeer(S3_PRESIGNER, () => import('@aws-sdk/s3-request-presigner'));
   try {
@@ -55,20 +56,4 @@ export async function signedGetUrl(
     // Signing needs credentials too: missing ones are ACCESS_DENIED, as for any request.
     throw mapS3Error(err, 'signing a URL for', key);
   }
-}
-
-/** attachment; filename="ascii"; filename*=UTF-8''utf8 — safe for any name (RFC 6266). */
-export function contentDisposition(download: boolean | string, key: string): string {
-  if (typeof download === 'string' && download.trim() === '') {
-    throw invalidArg('options.download must be true or a non-empty file name');
-  }
-  const name = typeof download === 'string' ? download : (key.split('/').at(-1) ?? key);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  const clean = name.replace(/[\u0000-\u001f\u007f"\\/]/g, '_');
-  const ascii = clean.replace(/[^\x20-\x7e]/g, '_');
-  const encoded = encodeURIComponent(clean).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

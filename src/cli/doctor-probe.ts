@@ -114,16 +114,17 @@ export class Probe {
 
   /** What `stowage sweep` needs to abort stale multipart uploads (nothing is older than 1970: aborts none). */
   async listMultipart(): Promise<void> {
-    const s = this.storage as Storage & {
-      abortStaleUploads?: (cutoff: Date, prefix: string, signal?: AbortSignal) => Promise<number>;
-    };
-    const abort = s.abortStaleUploads?.bind(s);
-    if (!abort) {
+    const s = this.storage;
+    const sweep = s.sweepIncompleteUploads?.bind(s);
+    if (!sweep) {
       this.add('list multipart uploads', 'skip', `not supported: ${s.name} has no multipart uploads`);
       return;
     }
     await this.check('list multipart uploads', async () => {
-      await abort(new Date(0), this.scratch, this.signal);
+      await sweep(this.scratch, new Date(0), {
+        dryRun: true,
+        ...(this.signal ? { signal: this.signal } : {}),
+      });
       return 'answered (stowage sweep can abort stale uploads)';
     });
   }

@@ -246,12 +246,17 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
         if (ui.json) ui.printJson(result);
         else {
           const verb = result.dryRun ? 'would delete' : 'deleted';
+          const abortVerb = result.dryRun ? 'would abort' : 'aborted';
           for (const key of result.deleted) ui.line(`${verb} ${key}`);
+          for (const upload of result.abortedUploads ?? [])
+            ui.line(
+              `${abortVerb} multipart upload of ${upload.key} (started ${upload.initiated.toISOString()})`,
+            );
           ui.line(
             `sweep: ${verb} ${result.deleted.length} staged object(s), kept ${result.kept}` +
               (result.unknownAge ? `, ${result.unknownAge} of unknown age left alone` : '') +
               (result.abortedMultipart !== undefined
-                ? `, aborted ${result.abortedMultipart} stale multipart upload(s)`
+                ? `, ${abortVerb} ${result.abortedMultipart} stale multipart upload(s)`
                 : ''),
           );
           if (result.multipartNotSupported) ui.warn(result.multipartNotSupported);

@@ -1,5 +1,6 @@
 import { readdir, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CreateMultipartUploadCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { S3Storage } from '../../adapters/s3/index.js';
@@ -66,7 +67,7 @@ describe('stowage sweep on S3', () => {
     await removeDir(dir);
   });
 
-  it('also asks S3 for stale multipart uploads, and keeps credentials out of the output', async () => {
+  it('also aborts stale multipart uploads under the staging prefix, and keeps credentials out of the output', async () => {
     const storage = new S3Storage({
       bucket: server.bucket,
       endpoint: server.endpoint,
@@ -75,15 +76,39 @@ describe('stowage sweep on S3', () => {
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
     await storage.put('.staging/fresh', 'x');
+    const stale = await startUpload(storage, '.staging/stale.bin', 30);
+    const young = await startUpload(storage, '.staging/young.bin', 1);
+    const dry = await run(dir, ['sweep', '--to', server.storageUrl, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('would abort multipart upload of .staging/stale.bin (started ');
+    expect(dry.out).toContain(
+      'would delete 0 staged object(s), kept 1, would abort 1 stale multipart upload(s)',
+    );
+    expect(await server.pendingUploads()).toHaveLength(2);
+
     const result = await run(dir, ['sweep', '--to', server.storageUrl, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.out);
-    expect(report.deleted).toEqual([]);
-    expect(report.kept).toBe(1);
-    expect(report.abortedMultipart).toBe(0);
-    // s3rver answers ListMultipartUploads with 501: the report says so rather than hiding it.
-    expect(report.multipartNotSupported).toMatch(/lifecycle rule/);
-    expect(result.out + result.err).not.toContain(server.secretAccessKey);
+    expect(report).toMatchObject({ deleted: [], kept: 1, abortedMultipart: 1 });
+    expect(report.abortedUploads).toEqual([
+      { key: '.staging/stale.bin', uploadId: stale, initiated: expect.any(String) },
+    ]);
+    expect(report.multipartNotSupported).toBeUndefined();
+    expect(await server.pendingUploads()).toEqual([`.staging/young.bin (${young})`]);
+    expect(result.out + result.err + dry.out + dry.err).not.toContain(server.secretAccessKey);
     expect(await storage.exists('.staging/fresh')).toBe(true);
   });
+
+  /** A multipart upload with one part, started `hoursOld` hours ago (s3rver dates it by its "key" file). */
+  async function startUpload(storage: S3Storage, key: string, hoursOld: number): Promise<string> {
+    const { UploadId } = await storage.client.send(
+      new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }),
+    );
+    await storage.client.send(
+      new UploadPartCommand({ Bucket: server.bucket, Key: key, UploadId, PartNumber: 1, Body: 'part' }),
+    );
+    const when = new Date(Date.now() - hoursOld * 3_600_000);
+    await utimes(join(server.directory, server.bucket, '._S3rver_uploads', UploadId!, 'key'), when, when);
+    return UploadId!;
+  }
 });

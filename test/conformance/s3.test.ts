@@ -8,7 +8,7 @@ runConformance('s3 (s3rver on loopback)', async () => {
   const server = await startS3Server();
   return {
     storage: storageOn(server, { prefix: 'root/prefix' }),
-    // Unfinished multipart uploads, read from the server's directory (s3rver has no ListMultipartUploads).
+    // Unfinished multipart uploads, read from the server's directory.
     leftovers: () => server.pendingUploads(),
     close: () => server.stop(),
   };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sweepStaged } from '../../src/express/direct-upload/sweep.js';
 import { collect, randomData, sha256, unknownLength } from '../helpers/streams.js';
 import { describeEachS3Server } from './harness.js';
 
@@ -89,6 +90,35 @@ describeEachS3Server('interop with the aws CLI (a client nobody here wrote)', { 
       ['12', 'listed/a b+c&d.txt'],
       ['1', 'listed/sub/ü.txt'],
     ]);
+  });
+
+  it('sees the multipart uploads the CLI started, and none after sweepStaged() aborts them', async () => {
+    const bucket = s3.server.bucket;
+    const listed = async (): Promise<string[]> => {
+      const { stdout } = await aws(
+        's3api',
+        'list-multipart-uploads',
+        '--bucket',
+        bucket,
+        '--prefix',
+        '.staging/',
+      );
+      return ((stdout.trim() ? JSON.parse(stdout).Uploads : undefined) ?? []).map(
+        (u: { Key: string }) => u.Key,
+      );
+    };
+    for (const key of ['.staging/cli-a.bin', '.staging/cli-b.bin'])
+      await aws('s3api', 'create-multipart-upload', '--bucket', bucket, '--key', key);
+    expect((await listed()).sort()).toEqual(['.staging/cli-a.bin', '.staging/cli-b.bin']);
+    const report = await sweepStaged(s3.storage, {
+      olderThanHours: 24,
+      now: new Date(Date.now() + 25 * 3_600_000),
+    });
+    expect(report.abortedUploads?.map((u) => u.key).sort()).toEqual([
+      '.staging/cli-a.bin',
+      '.staging/cli-b.bin',
+    ]);
+    expect(await listed()).toEqual([]);
   });
 
   s3.it(

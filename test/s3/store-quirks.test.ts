@@ -98,7 +98,7 @@ describeEachS3Server('S3 part sizes (R2 wants equal parts)', {}, (s3) => {
 });
 
 describe('S3 store quirks: stuck ListMultipartUploads markers (moto)', () => {
-  // s3rver has no ListMultipartUploads (see s3-server-child.ts); moto has.
+  // Through moto's own ListMultipartUploads (s3rver's is emulated by s3-server-child.ts).
   const s3 = useS3Server({}, MOTO);
   let proxy: QuirkProxy;
   beforeAll(async () => {
@@ -106,13 +106,13 @@ describe('S3 store quirks: stuck ListMultipartUploads markers (moto)', () => {
   });
   afterAll(() => proxy.stop());
 
-  it('abortStaleUploads ends with UNAVAILABLE on a repeated marker instead of looping', async () => {
+  it('sweepIncompleteUploads ends with UNAVAILABLE on a repeated marker instead of looping', async () => {
     for (const key of ['stuck/a', 'stuck/b']) {
       await s3.storage.client.send(new CreateMultipartUploadCommand({ Bucket: s3.server.bucket, Key: key }));
     }
     const quirky = storageOn(s3.server, { endpoint: proxy.endpoint });
     const err = await expectCode(
-      quirky.abortStaleUploads(new Date(Date.now() + 60_000), 'stuck/'),
+      quirky.sweepIncompleteUploads('stuck/', new Date(Date.now() + 60_000)),
       'UNAVAILABLE',
     );
     expect(err.message).toMatch(/ListMultipartUploads.*already returned/);

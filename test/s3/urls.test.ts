@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import { contentDisposition } from '../../adapters/s3/urls.js';
 import { expectCode, randomData, sha256 } from '../helpers/streams.js';
 import { describeEachS3Server } from './harness.js';
 
@@ -22,9 +21,15 @@ describeEachS3Server('S3 urls (presigned POST: presigned-post.test.ts)', { prefi
     const res2 = await fetch(download);
     expect(res2.status).toBe(200);
     expect(res2.headers.get('content-disposition')).toBe(
-      `attachment; filename="Report _final_ _.pdf"; filename*=UTF-8''Report%20_final_%20%C3%A9.pdf`,
+      `attachment; filename="Report _final_ _.pdf"; filename*=UTF-8''Report%20%22final%22%20%C3%A9.pdf`,
     );
     await res2.arrayBuffer();
+    // download: true offers the key's own name.
+    const res3 = await fetch(await s3.storage.url('docs/report 2024 é.pdf', { download: true }));
+    expect(res3.headers.get('content-disposition')).toBe(
+      `attachment; filename="report 2024 _.pdf"; filename*=UTF-8''report%202024%20%C3%A9.pdf`,
+    );
+    await res3.arrayBuffer();
   });
 
   it('a presigned GET of an odd key (+ & ; = %, quotes) reads it', async () => {
@@ -86,17 +91,11 @@ describeEachS3Server('S3 urls (presigned POST: presigned-post.test.ts)', { prefi
     await expectCode(s3.storage.url('k', { expiresIn: 8 * 24 * 3600 }), 'INVALID_ARGUMENT');
     await expectCode(s3.storage.url('k', { transform: { width: 100 } }), 'NOT_SUPPORTED');
     await expectCode(s3.storage.url('../k'), 'INVALID_KEY');
+    await expectCode(s3.storage.url('k', { download: ' ' }), 'INVALID_ARGUMENT');
   });
 });
 
 describe('S3 url shapes', () => {
-  it('builds content-disposition safely from the key name', () => {
-    expect(contentDisposition(true, 'a/b/photo.jpg')).toBe(
-      `attachment; filename="photo.jpg"; filename*=UTF-8''photo.jpg`,
-    );
-    expect(() => contentDisposition('', 'k')).toThrow(/download/);
-  });
-
   it('public URLs: virtual-hosted on AWS, and CDN and preset forms', async () => {
     const aws = new S3Storage({
       bucket: 'my-bucket',

@@ -34,6 +34,8 @@ export const MOTO_GAPS = {
     'a POST form cut short (no closing boundary) is answered 403 AccessDenied, as werkzeug finds no fields in it, not 400 MalformedPOSTRequest',
   anonymousReads:
     'with authentication on, moto refuses every unsigned request: no public-read bucket can be set up',
+  uploadAges:
+    'ListMultipartUploads reports every upload as initiated 2010-11-10T20:48:33Z, so no upload is young; s3rver reports when each began',
 } as const;
 
 const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'moto-server.py');

@@ -7,7 +7,9 @@
  * - `stuckUploadMarker`: every ListMultipartUploads page claims more follow,
  *   after the same markers;
  * - `noDeleteObjects`: DeleteObjects (POST /?delete) is answered with
- *   501 NotImplemented, as by stores without multi-object delete.
+ *   501 NotImplemented, as by stores without multi-object delete;
+ * - `noListMultipartUploads`: ListMultipartUploads (GET /?uploads) is
+ *   answered with 501 NotImplemented, as by stores that cannot list them.
  * Everything else is forwarded unchanged; UploadPart sizes are recorded.
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -16,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 export interface QuirkProxyOptions {
   repeatListToken?: boolean;
   noDeleteObjects?: boolean;
+  noListMultipartUploads?: boolean;
   /** Every ListMultipartUploads page says "truncated, next marker: stuck". */
   stuckUploadMarker?: boolean;
 }
@@ -39,7 +42,10 @@ export async function startQuirkProxy(upstream: string, options: QuirkProxyOptio
     const operation = operationOf(req.method ?? '', url);
     counts[operation] = (counts[operation] ?? 0) + 1;
     if (operation === 'UploadPart') partSizes.push(Number(req.headers['content-length']));
-    if (operation === 'DeleteObjects' && options.noDeleteObjects) {
+    if (
+      (operation === 'DeleteObjects' && options.noDeleteObjects) ||
+      (operation === 'ListMultipartUploads' && options.noListMultipartUploads)
+    ) {
       req.resume();
       req.on('end', () => {
         res.writeHead(501, { 'content-type': 'application/xml' });

@@ -16,11 +16,18 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  *   500s; deletes are serialised per bucket.
  * - AbortMultipartUpload (DELETE ?uploadId) answers 405. Emulated: the
  *   upload's part directory is removed and 204 returned (404 NoSuchUpload
- *   when unknown), like S3.
+ *   when unknown), like S3. UploadPart for an unknown upload recreates its
+ *   directory: answered NoSuchUpload, as by S3, and an abort waits for the
+ *   parts being written (else a part landing after the abort leaves a keyless
+ *   upload behind, and one written during it crashes s3rver).
  * - x-amz-copy-source is decoded with decodeURI, which leaves %2B %26 %3B %3D
  *   %23 %3F encoded, so a correctly encoded source with "+ & ; = # ?" is not
  *   found. S3 percent-decodes the whole value; the header is rewritten so
  *   s3rver's decodeURI yields exactly what S3 would.
+ * - ListMultipartUploads (GET ?uploads) answers NotImplemented. Emulated from
+ *   the upload directories, in S3's order and paging (prefix, max-uploads,
+ *   key-marker, upload-id-marker); Initiated is the mtime of the upload's
+ *   "key" file, so a test can age an upload with utimes.
  * - UploadPartCopy (multipart copy) answers NotImplemented. Emulated from the
  *   store: the source range is read and stored as the part.
  * - POST Object (browser upload) stores whatever arrives and ignores the
@@ -35,7 +42,7 @@ import { POST_POLICY_SOURCE } from './s3-post-policy.js';
  * tests can assert what the client really sent (e.g. that an abort was sent).
  * Not patched, and declared by the tests instead: SigV4 verification of
  * ordinary requests (POST policies are verified), suffix ranges,
- * ListMultipartUploads, "bytes=0-0" (s3rver reads an end of 0 as "to the end"
+ * "bytes=0-0" (s3rver reads an end of 0 as "to the end"
  * and answers with the whole object).
  */
 export const CHILD_SOURCE = String.raw`
@@ -165,22 +172,30 @@ server.middleware.unshift(async (ctx, next) => {
       // Malformed: let s3rver answer as it does.
     }
   }
-  if (ctx.method === 'PUT' && copySource && typeof ctx.query.uploadId === 'string') {
-    await uploadPartCopy(ctx);
+  if (ctx.method === 'PUT' && typeof ctx.query.uploadId === 'string' && ctx.query.partNumber !== undefined) {
+    await uploadPart(ctx, copySource ? () => uploadPartCopy(ctx) : next);
+    entry.status = ctx.status;
+    return;
+  }
+  if (ctx.method === 'GET' && ctx.query.uploads !== undefined && ctx.path.split('/').filter(Boolean).length === 1) {
+    listMultipartUploads(ctx);
     entry.status = ctx.status;
     return;
   }
   if (ctx.method === 'DELETE' && typeof ctx.query.uploadId === 'string') {
-    const dir = path.join(uploadsDir, path.basename(ctx.query.uploadId));
-    if (fs.existsSync(dir)) {
-      fs.rmSync(dir, { recursive: true, force: true });
+    const id = path.basename(ctx.query.uploadId);
+    const dir = path.join(uploadsDir, id);
+    if (fs.existsSync(dir) && !aborting.has(id)) {
+      // Parts being written finish first (S3 frees them too); parts arriving from now on are refused.
+      aborting.add(id);
+      try {
+        await Promise.allSettled([...(partsInFlight.get(id) || [])]);
+        fs.rmSync(dir, { recursive: true, force: true });
+      } finally {
+        aborting.delete(id);
+      }
       ctx.status = 204;
-    } else {
-      ctx.status = 404;
-      ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
-        '<Message>The specified upload does not exist.</Message></Error>';
-    }
+    } else noSuchUpload(ctx);
     entry.status = ctx.status;
     return;
   }
@@ -192,6 +207,79 @@ server.middleware.unshift(async (ctx, next) => {
     throw err;
   }
 });
+
+// s3rver writes a part for an upload id it does not know by creating its directory, so a part
+// landing after AbortMultipartUpload brings the upload back as a keyless leftover, and an abort
+// removing the directory while a part is written crashes s3rver (ENOENT on its write stream).
+// S3 refuses a part for an unknown upload (NoSuchUpload): emulated, and an abort waits for the
+// parts being written.
+const partsInFlight = new Map();
+const aborting = new Set();
+
+function noSuchUpload(ctx) {
+  ctx.status = 404;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+    '<Message>The specified upload does not exist.</Message></Error>';
+}
+
+async function uploadPart(ctx, write) {
+  const id = path.basename(ctx.query.uploadId);
+  if (aborting.has(id) || !fs.existsSync(path.join(uploadsDir, id))) {
+    ctx.req.resume();
+    return noSuchUpload(ctx);
+  }
+  const run = Promise.resolve().then(write);
+  // A part whose client went away may never settle in s3rver: it counts as done once the request closed.
+  const settled = Promise.race([run.catch(() => undefined), new Promise((r) => ctx.req.once('close', r))]);
+  const set = partsInFlight.get(id) || new Set();
+  partsInFlight.set(id, set);
+  set.add(settled);
+  try {
+    await run;
+  } finally {
+    set.delete(settled);
+    if (set.size === 0) partsInFlight.delete(id);
+  }
+}
+
+function xmlText(value) {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// The uploads s3rver holds (one directory each, with the key in a file written at creation,
+// whose mtime is when the upload was initiated), in S3's order: by key, then upload id.
+function listMultipartUploads(ctx) {
+  const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+  const keyMarker = typeof ctx.query['key-marker'] === 'string' ? ctx.query['key-marker'] : '';
+  const idMarker = typeof ctx.query['upload-id-marker'] === 'string' ? ctx.query['upload-id-marker'] : '';
+  const max = Math.min(1000, Number(ctx.query['max-uploads']) || 1000);
+  const all = [];
+  for (const id of fs.existsSync(uploadsDir) ? fs.readdirSync(uploadsDir) : []) {
+    const keyFile = path.join(uploadsDir, id, 'key');
+    if (!fs.existsSync(keyFile)) continue;
+    all.push({ key: fs.readFileSync(keyFile, 'utf8'), id, initiated: fs.statSync(keyFile).mtime });
+  }
+  all.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const after = all.filter((u) => u.key.startsWith(prefix) &&
+    (!keyMarker || u.key > keyMarker || (idMarker && u.key === keyMarker && u.id > idMarker)));
+  const page = after.slice(0, max);
+  const truncated = after.length > page.length;
+  const last = page[page.length - 1];
+  ctx.status = 200;
+  ctx.type = 'application/xml';
+  ctx.body = '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    '<Bucket>' + xmlText(bucket) + '</Bucket><KeyMarker>' + xmlText(keyMarker) + '</KeyMarker>' +
+    '<UploadIdMarker>' + xmlText(idMarker) + '</UploadIdMarker>' +
+    (truncated ? '<NextKeyMarker>' + xmlText(last.key) + '</NextKeyMarker><NextUploadIdMarker>' +
+      xmlText(last.id) + '</NextUploadIdMarker>' : '') +
+    '<Prefix>' + xmlText(prefix) + '</Prefix><MaxUploads>' + max + '</MaxUploads>' +
+    '<IsTruncated>' + truncated + '</IsTruncated>' +
+    page.map((u) => '<Upload><Key>' + xmlText(u.key) + '</Key><UploadId>' + xmlText(u.id) +
+      '</UploadId><Initiated>' + u.initiated.toISOString() + '</Initiated><StorageClass>STANDARD</StorageClass></Upload>').join('') +
+    '</ListMultipartUploadsResult>';
+}
 
 async function uploadPartCopy(ctx) {
   const source = decodeURI(ctx.get('x-amz-copy-source')).replace(/^\//, '');

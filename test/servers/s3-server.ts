@@ -10,10 +10,10 @@
  *
  * Starts in well under a second. `node --openssl-legacy-provider` is required:
  * s3rver encrypts ListObjectsV2 continuation tokens with DES. What s3rver
- * cannot do (SigV4 checks on ordinary requests, suffix ranges,
- * ListMultipartUploads, "bytes=0-0") and what the child patches or emulates
- * (POST policy enforcement, byte-ordered listing, atomic per-key writes, serial deletes,
- * AbortMultipartUpload, UploadPartCopy, CopySource decoding) is listed in
+ * cannot do (SigV4 checks on ordinary requests, suffix ranges, "bytes=0-0")
+ * and what the child patches or emulates (POST policy enforcement, byte-ordered
+ * listing, atomic per-key writes, serial deletes, AbortMultipartUpload,
+ * ListMultipartUploads, UploadPartCopy, CopySource decoding) is listed in
  * s3-server-child.ts. requests() shows what clients really sent;
  * pendingUploads() lists unfinished multipart uploads (leftovers); seed()
  * makes bulk fixtures. s3rver's built-in key pair S3RVER/S3RVER is the only

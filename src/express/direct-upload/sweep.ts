@@ -1,42 +1,44 @@
 import { checkOptionsObject, invalidArg } from '../../args.js';
-import { throwIfAborted } from '../../errors.js';
-import type { Storage } from '../../types.js';
+import { isStowageError, throwIfAborted } from '../../errors.js';
+import type { IncompleteUpload, Storage } from '../../types.js';
 import { checkPrefix } from '../upload/naming.js';
 import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 
 export interface SweepOptions {
   /** Staging prefix to clean (default ".staging", as upload() and directUpload() use). */
   prefix?: string;
-  /** Delete staged objects last modified more than this many hours ago (default 24). */
+  /** Sweep what is older than this many hours (default 24). */
   olderThanHours?: number;
-  /** List what would go, delete nothing. */
+  /** Report what would go, delete and abort nothing. */
   dryRun?: boolean;
-  /**
-   * Backend-specific extra cleanup, e.g. aborting S3 multipart uploads
-   * started before `cutoff` (the Storage contract has no notion of them).
-   * Returns how many it aborted.
-   */
-  abortStaleMultipart?: (cutoff: Date, prefix: string) => Promise<number>;
   /** The current time (tests, reproducible dry runs); default now. */
   now?: Date;
   signal?: AbortSignal;
 }
 
 export interface SweepReport {
-  /** Keys deleted (or, with dryRun, that would be). */
+  /** Staged objects deleted (or, with dryRun, that would be). */
   deleted: string[];
   /** Staged objects young enough to keep. */
   kept: number;
   /** Staged objects whose age the backend does not report: left alone. */
   unknownAge: number;
-  /** From abortStaleMultipart, when given. */
+  /**
+   * Multipart uploads under the prefix started before the cutoff, aborted (or, with dryRun,
+   * that would be). Absent where the backend has none (local, memory, Cloudinary).
+   */
+  abortedUploads?: IncompleteUpload[];
+  /** abortedUploads.length, when there. */
   abortedMultipart?: number;
+  /** Why multipart uploads were not swept: the store cannot list them (rely on a lifecycle rule). */
+  multipartNotSupported?: string;
 }
 
 /**
- * Deletes staged uploads older than N hours: bytes a client sent but never
- * confirmed, or that a crash left behind. Run it from a scheduled job
- * (`stowage sweep`).
+ * Sweeps the staging prefix: deletes staged objects older than N hours (bytes a client sent
+ * but never confirmed, or that a crash left behind) and, where the backend keeps multipart
+ * uploads (S3), aborts those under the prefix started before the same cutoff. Run it from a
+ * scheduled job (`stowage sweep`).
  */
 export async function sweepStaged(storage: Storage, options: SweepOptions = {}): Promise<SweepReport> {
   if (!storage || typeof storage.list !== 'function' || typeof storage.delete !== 'function') {
@@ -52,24 +54,33 @@ export async function sweepStaged(storage: Storage, options: SweepOptions = {}):
   }
   if (options.now !== undefined && !(options.now instanceof Date && Number.isFinite(options.now.getTime())))
     throw invalidArg('options.now must be a valid Date');
-  if (options.abortStaleMultipart !== undefined && typeof options.abortStaleMultipart !== 'function')
-    throw invalidArg('options.abortStaleMultipart must be a function');
   const cutoff = new Date((options.now ?? new Date()).getTime() - hours * 3_600_000);
+  const signal = options.signal;
   const report: SweepReport = { deleted: [], kept: 0, unknownAge: 0 };
   const doomed: string[] = [];
   // Collect first, delete after: deleting while paging can make some backends skip entries.
-  for await (const info of storage.list(`${prefix}/`, options.signal ? { signal: options.signal } : {})) {
+  for await (const info of storage.list(`${prefix}/`, signal ? { signal } : {})) {
     if (!info.lastModified) report.unknownAge++;
     else if (info.lastModified.getTime() < cutoff.getTime()) doomed.push(info.key);
     else report.kept++;
   }
   for (const key of doomed) {
-    throwIfAborted(options.signal);
+    throwIfAborted(signal);
     if (!options.dryRun) await storage.delete(key);
     report.deleted.push(key);
   }
-  if (options.abortStaleMultipart && !options.dryRun) {
-    report.abortedMultipart = await options.abortStaleMultipart(cutoff, `${prefix}/`);
+  if (storage.sweepIncompleteUploads) {
+    try {
+      const swept = await storage.sweepIncompleteUploads(`${prefix}/`, cutoff, {
+        dryRun: options.dryRun === true,
+        ...(signal ? { signal } : {}),
+      });
+      report.abortedUploads = swept;
+      report.abortedMultipart = swept.length;
+    } catch (err) {
+      if (!isStowageError(err, 'NOT_SUPPORTED')) throw err;
+      report.multipartNotSupported = err.message;
+    }
   }
   return report;
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import mime from 'mime-types';
 import type { ObjectInfo } from '../../types.js';
+import { attachmentDisposition, downloadName } from '../../util/content-disposition.js';
 
 /** What to do with content a browser would execute or render as a page. */
 export type ActiveContentPolicy = 'sandbox' | 'attachment' | 'allow';
@@ -56,9 +57,9 @@ export function setObjectHeaders(
   setValidators(res, etag, info.lastModified, options.cacheControl);
   const active = options.activeContent !== 'allow' && isActiveContent(contentType);
   if (download !== undefined) {
-    res.setHeader('Content-Disposition', attachment(download === true ? baseName(key) : download));
+    res.setHeader('Content-Disposition', attachmentDisposition(downloadName(download, key)));
   } else if (active && options.activeContent === 'attachment') {
-    res.setHeader('Content-Disposition', attachment(baseName(key)));
+    res.setHeader('Content-Disposition', attachmentDisposition(downloadName(true, key)));
   }
   if (active) res.setHeader('Content-Security-Policy', SANDBOX_CSP);
 }
@@ -87,22 +88,4 @@ export function etagOf(info: ObjectInfo): string | undefined {
 function withCharset(contentType: string): string {
   if (/;\s*charset=/i.test(contentType) || !contentType.includes('/')) return contentType;
   return mime.contentType(contentType) || contentType;
-}
-
-/** RFC 6266: an ASCII fallback name plus the exact UTF-8 name. */
-export function attachment(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point (header injection)
-  const clean = name.replace(/[\\/]/g, '_').replace(/[\u0000-\u001f\u007f]/g, '') || 'download';
-  const ascii = clean.replace(/[^\x20-\x7e]/g, '_').replace(/["%]/g, '_');
-  const encoded = encodeURIComponent(clean).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return ascii === clean
-    ? `attachment; filename="${ascii}"`
-    : `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
-}
-
-function baseName(key: string): string {
-  return key.slice(key.lastIndexOf('/') + 1);
 }

@@ -31,6 +31,17 @@ export function cleanOriginalName(name: unknown): string {
   return base.normalize('NFC').slice(0, 255);
 }
 
+/**
+ * The file name of a multipart part, as the user's file is called. busboy (with
+ * `defParamCharset: 'utf8'`) already decodes raw UTF-8 names, as browsers and curl send them, and
+ * RFC 5987 `filename*=UTF-8''…`, and keeps what follows the last "/" or backslash. Browsers (HTML's
+ * multipart/form-data rules) and curl escape `"` as %22 in a quoted name: that is undone here, so
+ * `a"b.pdf` reads as sent. A literal "%22" in a name cannot be told apart and reads as `"` too.
+ */
+export function multipartFileName(name: string | undefined): string {
+  return cleanOriginalName(name?.replace(/%22/g, '"'));
+}
+
 /** Default naming: a random key under the prefix, with the extension of the sniffed type. */
 export function randomKey(prefix: string, extension: string | undefined): string {
   const name = extension ? `${randomUUID()}.${extension}` : randomUUID();

@@ -51,7 +51,25 @@ export interface ResolvedUploadOptions {
   key: KeyFunction | undefined;
   stagingPrefix: string;
   drainLimit: number;
+  /** No request within the limits above is longer: a declared Content-Length over it is refused at once. */
+  maxRequestBytes: number;
   onComplete: UploadOptions['onComplete'];
+}
+
+// Generous room per part for its boundary line and headers (busboy caps part headers at 16 KiB).
+const PART_OVERHEAD = 16 * 1024 + 512;
+
+/** The longest body a request within the file and field limits can have. */
+function maxRequestBytes(limits: {
+  maxFileSize: number;
+  maxFiles: number;
+  maxFields: number;
+  maxFieldSize: number;
+}): number {
+  const parts = limits.maxFiles + limits.maxFields + 1;
+  return (
+    limits.maxFiles * limits.maxFileSize + limits.maxFields * limits.maxFieldSize + parts * PART_OVERHEAD
+  );
 }
 
 export function resolveUploadOptions(
@@ -79,11 +97,15 @@ export function resolveUploadOptions(
   if (prefix === stagingPrefix || prefix.startsWith(`${stagingPrefix}/`)) {
     throw invalidArg('options.prefix must not be inside options.stagingPrefix: the sweeper deletes it');
   }
-  return {
+  const limits = {
     maxFileSize: positive(o.maxFileSize, 'options.maxFileSize') ?? 50 * 1024 * 1024,
     maxFiles: positive(o.maxFiles, 'options.maxFiles') ?? 10,
     maxFields: checkNonNegativeInt(o.maxFields, 'options.maxFields') ?? 100,
     maxFieldSize: positive(o.maxFieldSize, 'options.maxFieldSize') ?? 100 * 1024,
+  };
+  return {
+    ...limits,
+    maxRequestBytes: maxRequestBytes(limits),
     allowedTypes: checkAllowedTypes(o.allowedTypes),
     fileFields: o.fileFields,
     prefix,

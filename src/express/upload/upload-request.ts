@@ -7,7 +7,7 @@ import { DigestStream } from '../../integrity.js';
 import { log } from '../../log.js';
 import type { StagedDigest, Storage } from '../../types.js';
 import { ClientConnection } from './client-connection.js';
-import { cleanOriginalName, finalKeyFor } from './naming.js';
+import { finalKeyFor, multipartFileName } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
 import type { UploadedFile, UploadResult } from './result.js';
@@ -121,6 +121,16 @@ export class UploadRequest {
       this.fail(malformed('expected a multipart/form-data request with a boundary'));
       return;
     }
+    // Refused before a byte is read: no request within the limits is that long.
+    const declared = Number(this.req.headers['content-length']);
+    if (declared > this.opts.maxRequestBytes) {
+      this.fail(
+        tooLarge(
+          `the request is ${declared} bytes long, more than any upload within the limits (${this.opts.maxFiles} files of ${this.opts.maxFileSize} bytes) can be`,
+        ),
+      );
+      return;
+    }
     let busboy: Busboy.Busboy;
     try {
       busboy = Busboy({
@@ -203,7 +213,7 @@ export class UploadRequest {
 
   private async stageFile(field: string, stream: Readable, info: Busboy.FileInfo): Promise<void> {
     const signal = this.stop.signal;
-    const originalName = cleanOriginalName(info.filename);
+    const originalName = multipartFileName(info.filename);
     const { head, ended } = await peek(stream, SNIFF_BYTES, signal);
     // A browser form with an empty file input sends a nameless, empty part: not a file.
     if (ended && head.length === 0 && originalName === '') return;
