@@ -1,3 +1,5 @@
+import { isMimeType } from './adapter-kit/content-type.js';
+import { checkInteger } from './adapter-kit/integer-option.js';
 import { StowageError } from './errors.js';
 import { normaliseSha256 } from './integrity.js';
 import { validateKey } from './keys.js';
@@ -15,27 +17,16 @@ export function checkOptionsObject(value: unknown, what: string): void {
   }
 }
 
-export function checkNonNegativeInt(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArg(`${what} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 const METADATA_KEY = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Validates put() options; returns a copy with metadata keys lower-cased and sha256 normalised. */
 export function checkPutOptions(opts: PutOptions | undefined): PutOptions {
   checkOptionsObject(opts, 'put options');
   const o: PutOptions = { ...(opts ?? {}) };
-  checkNonNegativeInt(o.size, 'options.size');
-  checkNonNegativeInt(o.maxSize, 'options.maxSize');
+  checkInteger(o.size, 'options.size');
+  checkInteger(o.maxSize, 'options.maxSize');
   if (o.sha256 !== undefined) o.sha256 = normaliseSha256(o.sha256, 'options.sha256');
-  if (
-    o.contentType !== undefined &&
-    (typeof o.contentType !== 'string' || !/^[\w.+-]+\/[\w.+-]+/.test(o.contentType))
-  ) {
+  if (o.contentType !== undefined && !isMimeType(o.contentType)) {
     throw invalidArg(
       `options.contentType must be a MIME type such as "image/png", got ${JSON.stringify(o.contentType)}`,
     );
@@ -71,9 +62,9 @@ export function checkPutOptions(opts: PutOptions | undefined): PutOptions {
 export function checkRange(range: ByteRange | undefined): ByteRange | undefined {
   if (range === undefined) return undefined;
   checkOptionsObject(range, 'options.range');
-  const start = checkNonNegativeInt(range.start, 'range.start');
+  const start = checkInteger(range.start, 'range.start');
   if (start === undefined) throw invalidArg('range.start is required (the first byte, inclusive)');
-  const end = checkNonNegativeInt(range.end, 'range.end');
+  const end = checkInteger(range.end, 'range.end');
   if (end !== undefined && end < start) {
     throw new StowageError('INVALID_RANGE', `range end (${end}) is before its start (${start})`);
   }

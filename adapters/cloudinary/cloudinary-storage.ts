@@ -1,17 +1,11 @@
-import { addAbortSignal, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import mime from 'mime-types';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-  resolveRange,
-} from '../../src/args.js';
-import { toReadable } from '../../src/body.js';
-import { foundOrNot, isAbortError, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
-import { DigestStream, verifyDigest } from '../../src/integrity.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { checkPresignOptions } from '../../src/adapter-kit/presign-options.js';
+import { beginWrite, type Write, writeFailure } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
+import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys } from '../../src/ordering.js';
 import type {
@@ -31,6 +25,7 @@ import { ChunkedUpload, readHead } from './chunked-upload.js';
 import { CloudinaryClient, type CloudinaryResource, sdk } from './client.js';
 import { CONTEXT_EMPTY, CONTEXT_EXT, contextOf, customContext, fieldsOf } from './context.js';
 import { fetchDelivery } from './delivery.js';
+import { mapSdkError } from './errors.js';
 import {
   encodeListPrefix,
   encodePath,
@@ -47,11 +42,9 @@ import { type CloudinaryStorageOptions, resolveSettings, type Settings } from '.
 
 /** One put() in progress. */
 interface Upload {
-  valid: string;
-  options: PutOptions;
+  write: Write;
   target: Target;
   iterator: AsyncIterator<Buffer>;
-  digest: DigestStream;
   context: (sha256: string | undefined, empty?: boolean) => Record<string, string>;
   chunked: ChunkedUpload | undefined;
 }
@@ -113,29 +106,9 @@ export class CloudinaryStorage implements Storage {
   }
 
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const valid = validateKey(key);
-    const options = checkPutOptions(opts);
+    const write = beginWrite(this, key, body, opts);
+    const { key: valid, options } = write;
     const target = targetOf(valid, this.typeForPut(valid, options.contentType), this.settings.folder);
-    const { stream, size: knownSize } = toReadable(body);
-    if (options.beforeCommit) {
-      stream.destroy();
-      throw new StowageError(
-        'NOT_SUPPORTED',
-        'Cloudinary publishes an upload as it lands: put() cannot hold it for beforeCommit (see capabilities.beforeCommit)',
-        { key: valid },
-      );
-    }
-    if (options.signal?.aborted || (options.maxSize !== undefined && (knownSize ?? 0) > options.maxSize)) {
-      stream.destroy();
-      throwIfAborted(options.signal, valid);
-      const limit = `over the limit of ${options.maxSize}`;
-      throw new StowageError('TOO_LARGE', `"${valid}" is ${knownSize} bytes, ${limit}`, { key: valid });
-    }
-    const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
-    stream.on('error', (err) => digest.destroy(err));
-    stream.pipe(digest);
-    if (options.signal) addAbortSignal(options.signal, digest);
-    const iterator = digest[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const context = (sha256: string | undefined, empty = false) =>
       contextOf({
         ...(empty ? { empty } : {}),
@@ -144,56 +117,47 @@ export class CloudinaryStorage implements Storage {
         ...(target.type !== 'raw' ? { extension: target.extension || NO_EXTENSION } : {}),
         ...(options.metadata ? { metadata: options.metadata } : {}),
       });
-    const upload: Upload = { valid, options, target, iterator, digest, context, chunked: undefined };
+    const upload: Upload = { write, target, iterator: write.chunks(), context, chunked: undefined };
     try {
-      const head = await readHead(iterator, this.settings.chunkThreshold);
+      const head = await readHead(upload.iterator, this.settings.chunkThreshold);
       const done = head.ended ? await this.uploadWhole(upload, head) : await this.uploadChunked(upload, head);
       await this.removeOtherTypes(valid, target.type);
       return this.infoFrom(valid, { ...done.result, context: { custom: context(done.sha256, done.empty) } });
     } catch (err) {
       upload.chunked?.abort();
-      stream.destroy();
-      digest.destroy();
-      throw this.writeError(err, valid, options.signal);
+      throw writeFailure(write, err, (e) => mapSdkError(e, 'put', valid, undefined));
     }
   }
 
   /** Small enough for one request: verified before anything is sent, and retryable. */
   private async uploadWhole(u: Upload, head: { chunks: Buffer[]; bytes: number }): Promise<Uploaded> {
-    const actual = u.digest.digest();
-    verifyDigest(actual, u.options, `"${u.valid}"`);
-    throwIfAborted(u.options.signal, u.valid);
+    const { key, options } = u.write;
+    const { sha256 } = await u.write.publishable();
     const empty = head.bytes === 0;
     const data = empty ? EMPTY_PLACEHOLDER : Buffer.concat(head.chunks, head.bytes);
-    const params = this.uploadParams(u.target, u.context(actual.sha256, empty));
-    const result = await this.client.uploadBuffer(data, params, u.valid, u.options.signal);
-    return { result, sha256: actual.sha256, empty };
+    const params = this.uploadParams(u.target, u.context(sha256, empty));
+    const result = await this.client.uploadBuffer(data, params, key, options.signal);
+    return { result, sha256, empty };
   }
 
   /** Chunked: the last chunk goes out only once the whole body is verified. */
   private async uploadChunked(u: Upload, head: { chunks: Buffer[] }): Promise<Uploaded> {
-    const params = this.uploadParams(u.target, u.context(u.options.sha256));
-    const chunked = new ChunkedUpload(this.client, params, u.valid, u.options.signal);
+    const { key, options } = u.write;
+    const params = this.uploadParams(u.target, u.context(options.sha256));
+    const chunked = new ChunkedUpload(this.client, params, key, options.signal);
     u.chunked = chunked;
     for (const chunk of head.chunks) await chunked.write(chunk);
     for (let next = await u.iterator.next(); !next.done; next = await u.iterator.next()) {
       await chunked.write(next.value);
     }
-    const actual = u.digest.digest();
-    verifyDigest(actual, u.options, `"${u.valid}"`);
-    throwIfAborted(u.options.signal, u.valid);
+    const { sha256 } = await u.write.publishable();
     const result = await chunked.finish();
     u.chunked = undefined;
     // The signed params were fixed before the body was read: add the sha256 now.
-    if (!u.options.sha256) {
-      await this.client.addContext(
-        u.target.type,
-        u.target.publicId,
-        contextOf({ sha256: actual.sha256 }),
-        u.valid,
-      );
+    if (!options.sha256) {
+      await this.client.addContext(u.target.type, u.target.publicId, contextOf({ sha256 }), key);
     }
-    return { result, sha256: actual.sha256, empty: false };
+    return { result, sha256, empty: false };
   }
 
   async get(key: string, opts?: GetOptions): Promise<GetResult> {
@@ -224,27 +188,20 @@ export class CloudinaryStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string') {
-      throw invalidArg('options.startAfter must be a string');
-    }
-    const pageSize = opts?.pageSize ?? 100;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
-      throw invalidArg(`options.pageSize must be a positive integer, got ${String(opts?.pageSize)}`);
-    }
+    // Larger page sizes are capped at Cloudinary's 500 below, not refused.
+    const { pageSize, startAfter, signal } = checkListOptions(opts, { defaultPageSize: 100 });
     const publicIdPrefix = this.settings.folder + encodeListPrefix(validPrefix);
     const types = this.settings.resourceType ? [this.settings.resourceType] : RESOURCE_TYPES;
     for (const type of types) {
       let cursor: string | undefined;
       do {
-        throwIfAborted(opts?.signal);
+        throwIfAborted(signal);
         const page = await this.client.resources(
           type,
           publicIdPrefix,
           Math.min(pageSize, 500),
           cursor,
-          opts?.signal,
+          signal,
         );
         for (const resource of page.resources) {
           const key = this.keyOfResource(resource);
@@ -323,27 +280,14 @@ export class CloudinaryStorage implements Storage {
 
   async presignUpload(key: string, opts: PresignUploadOptions): Promise<DirectUpload> {
     const valid = validateKey(key);
-    checkOptionsObject(opts, 'presignUpload options');
-    if (!opts || !Number.isSafeInteger(opts.maxSize) || opts.maxSize < 0) {
-      throw invalidArg('options.maxSize is required: the largest upload to accept, in bytes');
-    }
-    const expiresIn = opts.expiresIn ?? 600;
-    if (typeof expiresIn !== 'number' || !(expiresIn > 0) || expiresIn > SIGNATURE_WINDOW) {
-      throw invalidArg(
-        `options.expiresIn must be between 1 and ${SIGNATURE_WINDOW} seconds (Cloudinary's signature window)`,
-      );
-    }
-    const contentType = opts.contentType;
-    if (
-      contentType !== undefined &&
-      (typeof contentType !== 'string' || !/^[\w.+-]+\/([\w.+-]+)?$/.test(contentType))
-    ) {
-      throw invalidArg(
-        'options.contentType must be a MIME type ("image/png") or a prefix ending in "/" ("image/")',
-      );
-    }
-    const metadata = opts.metadata ? checkPutOptions({ metadata: opts.metadata }).metadata : undefined;
-    const exact = contentType && !contentType.endsWith('/') ? contentType : undefined;
+    const {
+      contentType,
+      exactType: exact,
+      metadata,
+    } = checkPresignOptions(opts, {
+      maxExpiresIn: SIGNATURE_WINDOW,
+      why: "Cloudinary's signature window",
+    });
     const type = this.typeForPut(valid, contentType);
     if (contentType && typeOfContentType(contentType) !== type) {
       throw invalidArg(
@@ -359,7 +303,7 @@ export class CloudinaryStorage implements Storage {
         contextOf({
           ...(exact ? { contentType: exact } : {}),
           ...(type !== 'raw' ? { extension: target.extension || NO_EXTENSION } : {}),
-          ...(metadata ? { metadata } : {}),
+          ...(Object.keys(metadata).length ? { metadata } : {}),
         }) as never,
       ),
     };
@@ -493,19 +437,6 @@ export class CloudinaryStorage implements Storage {
     info.contentType = defaultContentType(key, fields.contentType);
     if (fields.sha256) info.sha256 = fields.sha256;
     return info;
-  }
-
-  private writeError(err: unknown, key: string, signal: AbortSignal | undefined): StowageError {
-    if (signal?.aborted || isAbortError(err)) {
-      if (err instanceof StowageError && err.code !== 'UNAVAILABLE') return err;
-      return new StowageError('ABORTED', `write of "${key}" was aborted`, { cause: err, key });
-    }
-    if (err instanceof StowageError) return err;
-    return new StowageError(
-      'ABORTED',
-      `write of "${key}" aborted: the body stream failed (${(err as Error)?.message})`,
-      { cause: err, key },
-    );
   }
 }
 

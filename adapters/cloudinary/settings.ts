@@ -1,3 +1,4 @@
+import { checkInteger } from '../../src/adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../src/args.js';
 import { normalisePrefix } from '../../src/keys.js';
 import { registerSecret } from '../../src/redact.js';
@@ -69,11 +70,14 @@ export function resolveSettings(
   checkOptionsObject(options.options, 'options.options');
   const extra = options.options ?? {};
   const folder = normalisePrefix(options.folder);
-  const chunkSize = positiveInt(options.chunkSize ?? numberOf(extra.chunk_size), 'chunkSize') ?? 20_000_000;
-  const chunkThreshold = positiveInt(options.chunkThreshold, 'chunkThreshold') ?? chunkSize;
-  const maxRetries = nonNegativeInt(options.maxRetries, 'maxRetries') ?? 3;
-  const maxRetryDelayMs = nonNegativeInt(options.maxRetryDelayMs, 'maxRetryDelayMs') ?? 30_000;
-  const timeoutMs = positiveInt(options.timeoutMs, 'timeoutMs') ?? 60_000;
+  const chunkSize =
+    checkInteger(options.chunkSize ?? numberOf(extra.chunk_size), 'options.chunkSize', { min: 1 }) ??
+    20_000_000;
+  const chunkThreshold =
+    checkInteger(options.chunkThreshold, 'options.chunkThreshold', { min: 1 }) ?? chunkSize;
+  const maxRetries = checkInteger(options.maxRetries, 'options.maxRetries') ?? 3;
+  const maxRetryDelayMs = checkInteger(options.maxRetryDelayMs, 'options.maxRetryDelayMs') ?? 30_000;
+  const timeoutMs = checkInteger(options.timeoutMs, 'options.timeoutMs', { min: 1 }) ?? 60_000;
   if (options.resourceType !== undefined && !TYPES.has(options.resourceType)) {
     throw invalidArg('options.resourceType must be "image", "video" or "raw"');
   }
@@ -121,20 +125,4 @@ function flag(value: string | boolean | undefined, fallback: boolean): boolean {
 
 function numberOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
-}
-
-function positiveInt(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw invalidArg(`options.${what} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegativeInt(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArg(`options.${what} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
 }

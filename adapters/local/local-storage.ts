@@ -1,23 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { constants, createWriteStream, type WriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-  resolveRange,
-} from '../../src/args.js';
-import { toReadable } from '../../src/body.js';
-import { awaitCommit } from '../../src/commit-gate.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
 import { warnIfEphemeral } from '../../src/config/platform.js';
 import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
-import { DigestStream, verifyDigest } from '../../src/integrity.js';
 import { KeyedMutex } from '../../src/keyed-mutex.js';
 import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
 import { etagFromSha256 } from '../../src/ordering.js';
@@ -29,13 +19,15 @@ import type {
   ListOptions,
   ObjectInfo,
   PutOptions,
+  StagedDigest,
   Storage,
   UrlOptions,
 } from '../../src/types.js';
 import { withDownloadParam } from '../../src/util/content-disposition.js';
 import { isNotFound, mapFsError } from './fs-errors.js';
-import { RESERVED_PREFIX, SafeRoot } from './safe-root.js';
+import { SafeRoot } from './safe-root.js';
 import { readSidecar, removeSidecar, type SidecarRecord, sidecarPath, stageSidecar } from './sidecar.js';
+import { syncDir, TEMP_PREFIX, TempWrite } from './temp-write.js';
 import { walkKeys } from './walk.js';
 
 export interface LocalStorageOptions {
@@ -44,8 +36,6 @@ export interface LocalStorageOptions {
   /** Base URL that url() builds on, e.g. "/files" where serve() is mounted. */
   baseUrl?: string;
 }
-
-const TEMP_PREFIX = `${RESERVED_PREFIX}-tmp-`;
 
 /**
  * Objects as plain files under a root directory. Writes go to a temp file
@@ -86,99 +76,51 @@ export class LocalStorage implements Storage {
     warnIfEphemeral(`LocalStorage at ${this.root}`);
   }
 
+  /** Write (TempWrite: a verified, fsynced temp file), then wait for beforeCommit, then commit(). */
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const { key: valid, segments } = this.safe.segments(key);
-    const options = checkPutOptions(opts);
-    const { stream, size: knownSize } = toReadable(body);
+    const write = beginWrite(this, key, body, opts, { key: (k) => this.safe.segments(k).key });
+    let temp: TempWrite | undefined;
     try {
-      throwIfAborted(options.signal, valid);
-    } catch (err) {
-      stream.destroy();
-      throw err;
-    }
-    if (options.maxSize !== undefined && knownSize !== undefined && knownSize > options.maxSize) {
-      stream.destroy();
-      throw new StowageError(
-        'TOO_LARGE',
-        `"${valid}" is ${knownSize} bytes, over the limit of ${options.maxSize}`,
-        { key: valid },
-      );
-    }
-    let dir: string;
-    try {
-      dir = await this.safe.dirForWrite(segments, valid);
-    } catch (err) {
-      stream.destroy();
-      throw mapFsError(err, valid, 'writing');
-    }
-    const dataPath = join(dir, segments.at(-1)!);
-    const tempData = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const tempMeta = join(dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
-    let sink: WriteStream | undefined;
-    try {
-      sink = createWriteStream(tempData, { flags: 'wx', mode: 0o644 });
-      await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
-      await fsyncFile(tempData);
-      const actual = digest.digest();
-      verifyDigest(actual, options, `"${valid}"`);
+      const segments = write.key.split('/');
+      temp = new TempWrite(await this.safe.dirForWrite(segments, write.key), segments.at(-1)!);
+      await temp.fill(write);
       // Held in the temp file until the caller says publish (outside the per-key lock: it may wait long).
-      await awaitCommit(options, actual, valid);
-      const { ino } = await stat(tempData);
-      const record: SidecarRecord = {
-        v: 1,
-        ino,
-        size: actual.size,
-        sha256: actual.sha256,
-        contentType: defaultContentType(valid, options.contentType),
-        metadata: options.metadata ?? {},
-      };
-      if (options.cacheControl) record.cacheControl = options.cacheControl;
-      if (options.contentDisposition) record.contentDisposition = options.contentDisposition;
-      // One commit per key at a time, so the sidecar and the data always come from the same writer.
-      await this.commits.run(dataPath, async () => {
-        throwIfAborted(options.signal, valid);
-        const placeSidecar = await stageSidecar(dataPath, tempMeta, record);
-        if ((await lstat(dataPath).catch(() => undefined))?.isDirectory()) {
-          throw new StowageError(
-            'INVALID_KEY',
-            `"${valid}" already holds other keys ("${valid}/…"): on local disk a key cannot be both an object and a folder`,
-            { key: valid },
-          );
-        }
-        // The data first: a crash between the two renames leaves the new bytes without their record
-        // (defaults until the next write), never the previous object stripped of its own.
-        await rename(tempData, dataPath);
-        await placeSidecar();
-      });
-      await syncDir(dir);
-      return this.infoFrom(valid, await stat(dataPath), record);
+      const staged = await write.publishable();
+      const record = sidecarRecord(write.options, staged, write.key, (await stat(temp.data)).ino);
+      await this.commit(write.key, temp, record, write.options.signal);
+      return this.infoFrom(write.key, await stat(temp.target), record);
     } catch (err) {
-      // An abort can land while the temp file is still being opened: wait for the
-      // stream to close, or the unlink below would run before the file exists.
-      if (sink && !sink.closed) {
-        sink.destroy();
-        await finished(sink).catch(() => undefined);
-      }
-      await Promise.all([unlink(tempData).catch(() => undefined), unlink(tempMeta).catch(() => undefined)]);
-      stream.destroy();
-      if (
-        !(err instanceof StowageError) &&
-        !isAbort(err, options.signal) &&
-        (err as NodeJS.ErrnoException)?.code === undefined
-      ) {
-        // The body stream itself failed: report it as an aborted write.
+      await temp?.discard();
+      throw writeFailure(write, err, (e) => mapFsError(e, write.key, 'writing'));
+    }
+  }
+
+  /**
+   * The commit half of put(): renames a staged write over its key. One commit
+   * per key at a time, so the sidecar and the data always come from the same writer.
+   */
+  private async commit(
+    key: string,
+    temp: TempWrite,
+    record: SidecarRecord,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await this.commits.run(temp.target, async () => {
+      throwIfAborted(signal, key);
+      const placeSidecar = await stageSidecar(temp.target, temp.meta, record);
+      if ((await lstat(temp.target).catch(() => undefined))?.isDirectory()) {
         throw new StowageError(
-          'ABORTED',
-          `write of "${valid}" aborted: the body stream failed (${(err as Error)?.message})`,
-          {
-            cause: err,
-            key: valid,
-          },
+          'INVALID_KEY',
+          `"${key}" already holds other keys ("${key}/…"): on local disk a key cannot be both an object and a folder`,
+          { key },
         );
       }
-      throw mapFsError(err, valid, 'writing');
-    }
+      // The data first: a crash between the two renames leaves the new bytes without their record
+      // (defaults until the next write), never the previous object stripped of its own.
+      await rename(temp.data, temp.target);
+      await placeSidecar();
+    });
+    await syncDir(temp.dir);
   }
 
   async get(key: string, opts?: GetOptions): Promise<GetResult> {
@@ -241,13 +183,11 @@ export class LocalStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string')
-      throw invalidArg('options.startAfter must be a string');
+    // The walk reads whole directories: pageSize is checked, then has nothing to size.
+    const { startAfter, signal } = checkListOptions(opts, { defaultPageSize: 1 });
     // The walk hands over each key's checked directory: no check per key.
     for await (const { key, dir, name } of walkKeys(this.safe, validPrefix, startAfter)) {
-      throwIfAborted(opts?.signal);
+      throwIfAborted(signal);
       try {
         yield await this.headIn(dir, name, key);
       } catch (err) {
@@ -345,30 +285,22 @@ export class LocalStorage implements Storage {
   }
 }
 
+function sidecarRecord(options: PutOptions, staged: StagedDigest, key: string, ino: number): SidecarRecord {
+  const record: SidecarRecord = {
+    v: 1,
+    ino,
+    size: staged.size,
+    sha256: staged.sha256,
+    contentType: defaultContentType(key, options.contentType),
+    metadata: options.metadata ?? {},
+  };
+  if (options.cacheControl) record.cacheControl = options.cacheControl;
+  if (options.contentDisposition) record.contentDisposition = options.contentDisposition;
+  return record;
+}
+
 function notFound(key: string): StowageError {
   return new StowageError('NOT_FOUND', `no object at key "${key}"`, { key });
-}
-
-function isAbort(err: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true || (err as Error)?.name === 'AbortError';
-}
-
-/** fsync through a fresh descriptor: it flushes the file's data whichever descriptor wrote it. */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync the directory so the rename itself survives a crash. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
 }
 
 async function sweepDir(dir: string, before: number): Promise<number> {

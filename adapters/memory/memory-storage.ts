@@ -1,18 +1,9 @@
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-  resolveRange,
-} from '../../src/args.js';
-import { toReadable } from '../../src/body.js';
-import { awaitCommit } from '../../src/commit-gate.js';
-import { isAbortError, StowageError, throwIfAborted } from '../../src/errors.js';
-import { DigestStream, verifyDigest } from '../../src/integrity.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, resolveRange } from '../../src/args.js';
+import { StowageError, throwIfAborted } from '../../src/errors.js';
 import { encodeKeyPath, validateKey, validatePrefix } from '../../src/keys.js';
 import { compareKeys, etagFromSha256 } from '../../src/ordering.js';
 import type {
@@ -70,49 +61,33 @@ export class MemoryStorage implements Storage {
   }
 
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const valid = validateKey(key);
-    const options = checkPutOptions(opts);
-    const { stream } = toReadable(body);
+    const write = beginWrite(this, key, body, opts);
     const chunks: Buffer[] = [];
-    const digest = new DigestStream({ maxSize: options.maxSize, label: `"${valid}"` });
     try {
-      throwIfAborted(options.signal, valid);
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          chunks.push(chunk);
-          done();
-        },
-      });
-      await pipeline(stream, digest, sink, options.signal ? { signal: options.signal } : {});
-      const actual = digest.digest();
-      verifyDigest(actual, options, `"${valid}"`);
-      await awaitCommit(options, actual, valid);
-      throwIfAborted(options.signal, valid);
+      await write.pipeTo(
+        new Writable({
+          write(chunk: Buffer, _enc, done) {
+            chunks.push(chunk);
+            done();
+          },
+        }),
+      );
+      const { sha256 } = await write.publishable();
+      const { key: valid, options } = write;
       const data = Buffer.concat(chunks);
       const info: ObjectInfo = {
         key: valid,
         size: data.length,
-        etag: etagFromSha256(actual.sha256),
+        etag: etagFromSha256(sha256),
         lastModified: new Date(),
         metadata: { ...(options.metadata ?? {}) },
-        sha256: actual.sha256,
+        sha256,
         contentType: defaultContentType(valid, options.contentType),
       };
       this.objects.set(valid, { data, info });
       return cloneInfo(info);
     } catch (err) {
-      stream.destroy();
-      if (err instanceof StowageError) throw err;
-      if (isAbortError(err))
-        throw new StowageError('ABORTED', `write of "${valid}" was aborted`, { cause: err, key: valid });
-      throw new StowageError(
-        'ABORTED',
-        `write of "${valid}" aborted: the body stream failed (${(err as Error)?.message})`,
-        {
-          cause: err,
-          key: valid,
-        },
-      );
+      throw writeFailure(write, err);
     }
   }
 
@@ -142,17 +117,15 @@ export class MemoryStorage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string')
-      throw invalidArg('options.startAfter must be a string');
+    // Memory has no pages: pageSize is checked, then has nothing to size.
+    const { startAfter, signal } = checkListOptions(opts, { defaultPageSize: 1 });
     const keys = [...this.objects.keys()]
       .filter(
         (k) => k.startsWith(validPrefix) && (startAfter === undefined || compareKeys(k, startAfter) > 0),
       )
       .sort(compareKeys);
     for (const key of keys) {
-      throwIfAborted(opts?.signal);
+      throwIfAborted(signal);
       const entry = this.objects.get(key);
       if (entry) yield cloneInfo(entry.info);
     }

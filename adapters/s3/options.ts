@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { checkInteger } from '../../src/adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../src/args.js';
 import { normalisePrefix } from '../../src/keys.js';
 import { registerSecret } from '../../src/redact.js';
@@ -84,7 +85,8 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
   }
   const isAws = endpoint === undefined || /\.amazonaws\.com(\.cn)?(:\d+)?$/i.test(new URL(endpoint).host);
   const nonAwsDefault: ChecksumMode | undefined = isAws ? preset?.checksums : 'WHEN_REQUIRED';
-  const partSize = intOption(options.partSize, 'partSize', MIN_PART_SIZE, MAX_PART_SIZE) ?? 8 * MiB;
+  const partSize =
+    checkInteger(options.partSize, 'options.partSize', { min: MIN_PART_SIZE, max: MAX_PART_SIZE }) ?? 8 * MiB;
   const prefix = normalisePrefix(options.prefix);
   return {
     bucket: options.bucket.trim(),
@@ -97,13 +99,20 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
     batchDelete: booleanOption(options.batchDelete, 'batchDelete') ?? preset?.batchDelete ?? true,
     publicBaseUrl: stringOption(options.publicBaseUrl, 'publicBaseUrl')?.replace(/\/+$/, ''),
     partSize,
-    queueSize: intOption(options.queueSize, 'queueSize', 1, 64) ?? 4,
-    maxAttempts: (intOption(options.maxRetries, 'maxRetries', 0, 20) ?? 3) + 1,
+    queueSize: checkInteger(options.queueSize, 'options.queueSize', { min: 1, max: 64 }) ?? 4,
+    maxAttempts: (checkInteger(options.maxRetries, 'options.maxRetries', { min: 0, max: 20 }) ?? 3) + 1,
     requestChecksumCalculation: checksumOption(options.requestChecksumCalculation) ?? nonAwsDefault,
     responseChecksumValidation: checksumOption(options.responseChecksumValidation) ?? nonAwsDefault,
     multipartCopyThreshold:
-      intOption(options.multipartCopyThreshold, 'multipartCopyThreshold', 1, MAX_PART_SIZE) ?? MAX_PART_SIZE,
-    copyPartSize: intOption(options.copyPartSize, 'copyPartSize', MIN_PART_SIZE, MAX_PART_SIZE) ?? 512 * MiB,
+      checkInteger(options.multipartCopyThreshold, 'options.multipartCopyThreshold', {
+        min: 1,
+        max: MAX_PART_SIZE,
+      }) ?? MAX_PART_SIZE,
+    copyPartSize:
+      checkInteger(options.copyPartSize, 'options.copyPartSize', {
+        min: MIN_PART_SIZE,
+        max: MAX_PART_SIZE,
+      }) ?? 512 * MiB,
   };
 }
 
@@ -116,14 +125,6 @@ function stringOption(value: unknown, name: string): string | undefined {
 function booleanOption(value: unknown, name: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw invalidArg(`options.${name} must be true or false`);
-  return value;
-}
-
-function intOption(value: unknown, name: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidArg(`options.${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
   return value;
 }
 

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { checkOptionsObject, checkPutOptions, invalidArg } from '../../src/args.js';
+import { checkPresignOptions } from '../../src/adapter-kit/presign-options.js';
 import { importPeer } from '../../src/optional-peer.js';
 import type { DirectUpload, PresignUploadOptions } from '../../src/types.js';
 import { checkUserMetadata } from './metadata.js';
@@ -7,8 +7,6 @@ import type { ResolvedS3Options } from './options.js';
 import { S3_PRESIGNED_POST } from './peers.js';
 import { mapS3Error } from './s3-errors.js';
 import { MAX_PRESIGN_SECONDS } from './urls.js';
-
-const DEFAULT_EXPIRES = 600;
 
 /**
  * A presigned POST policy: S3 itself refuses a body outside
@@ -24,30 +22,14 @@ export async function presignPost(
   key: string,
   opts: PresignUploadOptions,
 ): Promise<DirectUpload> {
-  checkOptionsObject(opts, 'presignUpload options');
-  if (opts === undefined || opts === null)
-    throw invalidArg('presignUpload needs options with maxSize (bytes)');
-  const { maxSize, contentType } = opts;
-  if (typeof maxSize !== 'number' || !Number.isSafeInteger(maxSize) || maxSize < 1) {
-    throw invalidArg(`options.maxSize must be a positive integer number of bytes, got ${String(maxSize)}`);
-  }
-  const expiresIn = opts.expiresIn ?? DEFAULT_EXPIRES;
-  if (typeof expiresIn !== 'number' || !(expiresIn > 0) || expiresIn > MAX_PRESIGN_SECONDS) {
-    throw invalidArg(
-      `options.expiresIn must be from 1 to ${MAX_PRESIGN_SECONDS} seconds, got ${String(expiresIn)}`,
-    );
-  }
-  const { metadata = {} } = checkPutOptions({ metadata: opts.metadata });
+  const { maxSize, expiresIn, contentType, metadata } = checkPresignOptions(opts, {
+    maxExpiresIn: MAX_PRESIGN_SECONDS,
+  });
   checkUserMetadata(metadata);
 
   const fields: Record<string, string> = {};
   const conditions: Array<unknown> = [['content-length-range', 0, maxSize]];
   if (contentType !== undefined) {
-    if (typeof contentType !== 'string' || !/^[\w.+-]+\/([\w.+-]+)?$/.test(contentType)) {
-      throw invalidArg(
-        'options.contentType must be a MIME type ("image/png") or a prefix ending in "/" ("image/")',
-      );
-    }
     if (contentType.endsWith('/')) conditions.push(['starts-with', '$Content-Type', contentType]);
     else fields['Content-Type'] = contentType;
   } else {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   type CompletedPart,
@@ -12,16 +11,14 @@ import {
   UploadPartCommand,
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
-import { toReadable } from '../../src/body.js';
-import { awaitCommit } from '../../src/commit-gate.js';
-import { StowageError, throwIfAborted, untilAborted } from '../../src/errors.js';
-import type { Body, ObjectInfo, PutOptions } from '../../src/types.js';
+import { type Write, writeFailure } from '../../src/adapter-kit/write.js';
+import { StowageError, untilAborted } from '../../src/errors.js';
+import type { ObjectInfo, PutOptions } from '../../src/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
 import { type Part, PartReader } from './part-reader.js';
 import { unsignedPayloadOverTls } from './payload-signing.js';
 import { mapS3Error } from './s3-errors.js';
-import { VerifyingDigest } from './verifying-digest.js';
 
 export interface PutTarget {
   client: S3Client;
@@ -39,42 +36,15 @@ export interface PutTarget {
  * verified (and beforeCommit allowed it); any failure aborts it, so nothing
  * partial ever appears at the key.
  */
-export async function putObject(
-  target: PutTarget,
-  body: Body,
-  options: PutOptions,
-  contentType?: string,
-): Promise<ObjectInfo> {
-  const { key } = target;
-  const { stream, size: knownSize } = toReadable(body);
-  try {
-    throwIfAborted(options.signal, key);
-    checkKnownSize(key, knownSize, options);
-  } catch (err) {
-    stream.destroy();
-    throw err;
-  }
-  const verifier = new VerifyingDigest({
-    size: options.size,
-    sha256: options.sha256,
-    maxSize: options.maxSize,
-    label: `"${key}"`,
-  });
-  // Errors surface through the verifier's iterator below; the pipeline's own promise only mirrors them.
-  pipeline(stream, verifier, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
-  const reader = new PartReader(
-    verifier[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
-    partSizeFor(target, options.size ?? knownSize),
-  );
+export async function putObject(target: PutTarget, write: Write, contentType?: string): Promise<ObjectInfo> {
+  const reader = new PartReader(write.chunks(), partSizeFor(target, write.options.size ?? write.knownSize));
   try {
     const first = await reader.next();
-    const metadata = { ...(options.metadata ?? {}) };
-    if (first.last) return await putSingle(target, verifier, first.data, metadata, options, contentType);
-    return await putMultipart(target, verifier, reader, first, metadata, options, contentType);
+    const metadata = { ...(write.options.metadata ?? {}) };
+    if (first.last) return await putSingle(target, write, first.data, metadata, contentType);
+    return await putMultipart(target, write, reader, first, metadata, contentType);
   } catch (err) {
-    verifier.destroy();
-    stream.destroy();
-    throw putError(err, key, options.signal);
+    throw writeFailure(write, err, (e) => mapS3Error(e, 'writing', target.key));
   }
 }
 
@@ -91,16 +61,14 @@ const MAX_PARTS = 10_000;
 /** A whole, verified body: one PutObject carrying its sha256 (metadata) and MD5 (checked by S3). */
 async function putSingle(
   target: PutTarget,
-  verifier: VerifyingDigest,
+  write: Write,
   data: Buffer,
   metadata: Record<string, string>,
-  options: PutOptions,
   contentType: string | undefined,
 ): Promise<ObjectInfo> {
-  const { sha256, size } = verifier.digest();
+  const { options } = write;
+  const { sha256, size } = await write.publishable();
   metadata[SHA256_META] = sha256;
-  await awaitCommit(options, { sha256, size }, target.key);
-  throwIfAborted(options.signal, target.key);
   const result = await target.client.send(
     unsignedPayloadOverTls(
       new PutObjectCommand({
@@ -123,14 +91,14 @@ async function putSingle(
  */
 async function putMultipart(
   target: PutTarget,
-  verifier: VerifyingDigest,
+  write: Write,
   reader: PartReader,
   first: Part,
   metadata: Record<string, string>,
-  options: PutOptions,
   contentType: string | undefined,
 ): Promise<ObjectInfo> {
   const { client, options: s3 } = target;
+  const { options } = write;
   // Only a sha256 known before the upload starts can be stored with it.
   if (options.sha256) metadata[SHA256_META] = options.sha256;
   const send = { abortSignal: options.signal };
@@ -186,8 +154,7 @@ async function putMultipart(
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
-    const { sha256, size } = verifier.digest();
-    await awaitCommit(options, { sha256, size }, target.key);
+    const { sha256, size } = await write.publishable();
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     // The commit point. It stays under the caller's signal, the escape hatch from a server that never
     // answers: a signal firing while S3 is already completing races the abort below, and if S3's
@@ -248,28 +215,6 @@ function commonParams(
   return params;
 }
 
-function checkKnownSize(key: string, knownSize: number | undefined, options: PutOptions): void {
-  if (knownSize === undefined) return;
-  if (options.maxSize !== undefined && knownSize > options.maxSize) {
-    throw new StowageError(
-      'TOO_LARGE',
-      `"${key}" is ${knownSize} bytes, over the limit of ${options.maxSize}`,
-      {
-        key,
-      },
-    );
-  }
-  if (options.size !== undefined && knownSize !== options.size) {
-    throw new StowageError(
-      'CHECKSUM_MISMATCH',
-      `"${key}": expected ${options.size} bytes, got ${knownSize}`,
-      {
-        key,
-      },
-    );
-  }
-}
-
 function info(
   key: string,
   size: number,
@@ -283,29 +228,4 @@ function info(
   if (etag) result.etag = etag;
   if (contentType) result.contentType = contentType;
   return result;
-}
-
-function putError(err: unknown, key: string, signal: AbortSignal | undefined): StowageError {
-  if (err instanceof StowageError) return err.key === undefined ? withKey(err, key) : err;
-  if (signal?.aborted) {
-    return new StowageError('ABORTED', `write of "${key}" aborted`, { cause: signal.reason ?? err, key });
-  }
-  const sdk = (err as { $metadata?: unknown })?.$metadata !== undefined;
-  if (!sdk && !(err as { code?: string })?.code?.startsWith?.('E')) {
-    // Not the store and not the network: the body stream itself failed.
-    return new StowageError(
-      'ABORTED',
-      `write of "${key}" aborted: the body stream failed (${(err as Error)?.message ?? String(err)})`,
-      { cause: err, key },
-    );
-  }
-  return mapS3Error(err, 'writing', key);
-}
-
-function withKey(err: StowageError, key: string): StowageError {
-  return new StowageError(err.code, err.message, {
-    cause: err.cause,
-    key,
-    retryable: err.retryable,
-  });
 }

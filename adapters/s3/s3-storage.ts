@@ -9,13 +9,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
-import {
-  checkOptionsObject,
-  checkPutOptions,
-  checkRange,
-  checkUrlOptions,
-  invalidArg,
-} from '../../src/args.js';
+import { checkListOptions } from '../../src/adapter-kit/list-options.js';
+import { beginWrite } from '../../src/adapter-kit/write.js';
+import { checkOptionsObject, checkRange, checkUrlOptions } from '../../src/args.js';
 import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
 import { validateKey, validatePrefix } from '../../src/keys.js';
 import type {
@@ -83,16 +79,14 @@ export class S3Storage implements Storage {
   }
 
   async put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo> {
-    const valid = validateKey(key);
-    const options = checkPutOptions(opts);
-    checkUserMetadata(options.metadata);
-    const contentType = defaultContentType(valid, options.contentType);
-    return putObject(
-      { client: this.client, options: this.options, key: valid, s3Key: this.s3Key(valid) },
-      body,
-      options,
-      contentType,
-    );
+    const write = beginWrite(this, key, body, opts, { options: (o) => checkUserMetadata(o.metadata) });
+    const target = {
+      client: this.client,
+      options: this.options,
+      key: write.key,
+      s3Key: this.s3Key(write.key),
+    };
+    return putObject(target, write, defaultContentType(write.key, write.options.contentType));
   }
 
   async get(key: string, opts?: GetOptions): Promise<GetResult> {
@@ -195,19 +189,12 @@ export class S3Storage implements Storage {
 
   async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
     const validPrefix = validatePrefix(prefix);
-    checkOptionsObject(opts, 'list options');
-    const pageSize = opts?.pageSize ?? 1000;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw invalidArg(
-        `options.pageSize must be an integer from 1 to 1000 for S3, got ${String(opts?.pageSize)}`,
-      );
-    }
-    const startAfter = opts?.startAfter;
-    if (startAfter !== undefined && typeof startAfter !== 'string') {
-      throw invalidArg('options.startAfter must be a string (a key)');
-    }
+    const { pageSize, startAfter, signal } = checkListOptions(opts, {
+      defaultPageSize: 1000,
+      maxPageSize: 1000,
+      name: 'S3',
+    });
     const root = this.options.rootPrefix;
-    const signal = opts?.signal;
     const tokens = new PageTokens('ListObjectsV2');
     let token: string | undefined;
     let first = true;

@@ -18,3 +18,16 @@ export function defaultContentType(key: string, given?: string): string {
   const extension = extname(key);
   return (extension && mime().lookup(extension)) || FALLBACK_CONTENT_TYPE;
 }
+
+const MIME_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;.*)?$/;
+const MIME_TYPE_OR_PREFIX = /^[\w.+-]+\/([\w.+-]+)?$/;
+
+/** "type/subtype", parameters allowed ("text/plain; charset=utf-8"): what put() stores. */
+export function isMimeType(value: unknown): value is string {
+  return typeof value === 'string' && MIME_TYPE.test(value);
+}
+
+/** An exact "type/subtype" or a prefix ending in "/" ("image/"): what an upload grant may restrict to. */
+export function isMimeTypeOrPrefix(value: unknown): value is string {
+  return typeof value === 'string' && MIME_TYPE_OR_PREFIX.test(value);
+}

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { StowageError } from '../errors.js';
 import { log } from '../log.js';
 import type { ObjectInfo } from '../types.js';
+import { isProcessAlive } from '../util/process-alive.js';
 
 export interface DiskEntry {
   info: ObjectInfo;
@@ -26,8 +27,8 @@ export interface DiskTierOptions {
   maxObjectBytes: number;
 }
 
-/** STOWAGE_CACHE_DIR, else a folder under the OS temp dir: the ephemeral disk is fine for a cache. */
-export function defaultCacheDir(): string {
+/** Where serve()'s disk tier keeps objects: STOWAGE_CACHE_DIR, else a folder under the OS temp dir (the ephemeral disk is fine for a cache). Not the loader's cache (loader/cache.ts defaultCacheDir). */
+export function defaultServeCacheDir(): string {
   return process.env.STOWAGE_CACHE_DIR || join(tmpdir(), 'stowage-cache');
 }
 
@@ -51,7 +52,7 @@ export class DiskTier {
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(options: DiskTierOptions) {
-    this.parent = options.dir ?? defaultCacheDir();
+    this.parent = options.dir ?? defaultServeCacheDir();
     this.maxBytes = options.maxBytes;
     this.maxObjectBytes = Math.min(options.maxObjectBytes, options.maxBytes);
   }
@@ -246,23 +247,13 @@ async function sweepDeadTiers(parent: string): Promise<void> {
       const pid = Number(/^serve-(\d+)-/.exec(name)?.[1]);
       if (!pid) return;
       const path = join(parent, name);
-      const gone = pid !== process.pid && !isAlive(pid);
+      const gone = pid !== process.pid && !isProcessAlive(pid);
       const silent =
         !gone &&
         Date.now() - ((await stat(path).catch(() => undefined))?.mtimeMs ?? Date.now()) > STALE_TIER_MS;
       if (gone || silent) await rm(path, { recursive: true, force: true }).catch(() => undefined);
     }),
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function sizeMismatch(key: string, size: number): StowageError {

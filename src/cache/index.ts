@@ -1,4 +1,4 @@
-export { type DiskEntry, DiskTier, type DiskTierOptions, defaultCacheDir } from './disk-tier.js';
+export { type DiskEntry, DiskTier, type DiskTierOptions, defaultServeCacheDir } from './disk-tier.js';
 export { type MemoryEntry, MemoryTier, type MemoryTierOptions } from './memory-tier.js';
 export {
   type CachedObject,

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { checkNonNegativeInt, invalidArg } from '../args.js';
+import { checkInteger } from '../adapter-kit/integer-option.js';
+import { invalidArg } from '../args.js';
 import { createStorage } from '../create-storage.js';
 import { isStowageError, StowageError } from '../errors.js';
 import { digestFile } from '../integrity.js';
@@ -98,7 +99,7 @@ async function restoreAll(
       : typeof options.manifest === 'object' && options.manifest !== null
         ? parseManifest(JSON.stringify(options.manifest), 'options.manifest')
         : await readManifest(resolveIn(root, options.manifest ?? MANIFEST_FILE));
-  const parallel = checkNonNegativeInt(options.parallelFiles, 'options.parallelFiles') ?? 2;
+  const parallel = checkInteger(options.parallelFiles, 'options.parallelFiles') ?? 2;
   const trackers = manifest.files.map((entry) => {
     const p = new FileProgress(entry.path, resolved);
     p.total = entry.size;

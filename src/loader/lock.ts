@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { StowageError } from '../errors.js';
+import { isProcessAlive } from '../util/process-alive.js';
 import { sleep } from './retry.js';
 
 export interface LockOptions {
@@ -104,16 +105,7 @@ async function isStale(path: string, holder: LockBody | undefined, staleMs: numb
   if (!st) return false; // gone: the next tryCreate wins or loses fairly
   if (Date.now() - st.mtimeMs > staleMs) return true;
   if (!holder) return Date.now() - st.mtimeMs > 2_000; // unreadable for long: a crash mid-write
-  return holder.host === hostname() && !isAlive(holder.pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return holder.host === hostname() && !isProcessAlive(holder.pid);
 }
 
 /** Renames the stale lock aside first, so two waiters cannot both delete a fresh one. */

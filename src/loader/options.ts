@@ -1,4 +1,5 @@
-import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../args.js';
+import { checkInteger } from '../adapter-kit/integer-option.js';
+import { checkOptionsObject, invalidArg } from '../args.js';
 import { normaliseSha256 } from '../integrity.js';
 import { defaultCacheDir } from './cache.js';
 import type { FileStatus } from './progress.js';
@@ -70,9 +71,7 @@ export interface ResolvedLoaderOptions {
 }
 
 function positive(value: unknown, what: string, fallback: number): number {
-  const n = checkNonNegativeInt(value, what);
-  if (n === 0) throw invalidArg(`${what} must be at least 1`);
-  return n ?? fallback;
+  return checkInteger(value, what, { min: 1 }) ?? fallback;
 }
 
 /** Node's timers take at most this many ms; a longer one fires after 1 ms instead. */
@@ -80,7 +79,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A duration in ms that drives a timer: `min` or more, and no longer than a timer can wait. */
 export function timerMs(value: unknown, what: string, fallback: number, min = 1): number {
-  const n = checkNonNegativeInt(value, what) ?? fallback;
+  const n = checkInteger(value, what) ?? fallback;
   if (n < min || n > MAX_TIMER_MS) {
     throw invalidArg(`${what} must be between ${min} and ${MAX_TIMER_MS} ms, got ${String(value)}`);
   }
@@ -110,21 +109,21 @@ export function resolveLoaderOptions(
   return {
     cacheDir: o.cacheDir ?? defaultCacheDir(env, appRoot),
     signal: o.signal,
-    retries: checkNonNegativeInt(o.retries, 'options.retries') ?? 5,
+    retries: checkInteger(o.retries, 'options.retries') ?? 5,
     concurrency: positive(o.concurrency, 'options.concurrency', 8),
     partSize: positive(o.partSize, 'options.partSize', 8 * 1024 * 1024),
     verify: o.verify ?? 'stat',
     offline: o.offline ?? (env.STOWAGE_OFFLINE === '1' || env.STOWAGE_OFFLINE === 'true'),
     onProgress: o.onProgress,
-    progressInterval: checkNonNegativeInt(o.progressInterval, 'options.progressInterval') ?? 5_000,
+    progressInterval: checkInteger(o.progressInterval, 'options.progressInterval') ?? 5_000,
     stallTimeout: timerMs(o.stallTimeout, 'options.stallTimeout', 30_000),
-    minRate: checkNonNegativeInt(o.minRate, 'options.minRate') ?? 128 * 1024,
+    minRate: checkInteger(o.minRate, 'options.minRate') ?? 128 * 1024,
     minRateWindow: timerMs(o.minRateWindow, 'options.minRateWindow', 60_000),
     staleLockMs: positive(o.staleLockMs, 'options.staleLockMs', 20_000),
-    lockTimeout: checkNonNegativeInt(o.lockTimeout, 'options.lockTimeout') ?? 600_000,
-    reserveBytes: checkNonNegativeInt(o.reserveBytes, 'options.reserveBytes') ?? 0,
+    lockTimeout: checkInteger(o.lockTimeout, 'options.lockTimeout') ?? 600_000,
+    reserveBytes: checkInteger(o.reserveBytes, 'options.reserveBytes') ?? 0,
     headers: o.headers,
-    maxCacheBytes: checkNonNegativeInt(o.maxCacheBytes, 'options.maxCacheBytes'),
+    maxCacheBytes: checkInteger(o.maxCacheBytes, 'options.maxCacheBytes'),
     hfToken: o.hfToken,
     hfEndpoint: o.hfEndpoint,
   };
@@ -139,7 +138,7 @@ export interface Expected {
 export function checkExpected(sha256: unknown, size: unknown): Expected {
   const out: Expected = {};
   if (sha256 !== undefined) out.sha256 = normaliseSha256(sha256, 'options.sha256');
-  const n = checkNonNegativeInt(size, 'options.size');
+  const n = checkInteger(size, 'options.size');
   if (n !== undefined) out.size = n;
   return out;
 }

@@ -1,8 +1,9 @@
+import { checkInteger } from '../adapter-kit/integer-option.js';
 /**
  * The readiness gate on its own file: stowage/express can re-export it as
  * ready() without loading the loader, and nothing here imports express.
  */
-import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../args.js';
+import { checkOptionsObject, invalidArg } from '../args.js';
 import { type Closable, HeldRequests } from './hold.js';
 
 /** What the gate needs from an artifacts() handle. */
@@ -120,7 +121,7 @@ export function readiness(handle: ReadinessSource, options: ReadinessOptions = {
 function resolveOptions(options: ReadinessOptions) {
   checkOptionsObject(options, 'readiness options');
   const o = options ?? {};
-  const holdMs = checkNonNegativeInt(o.hold, 'options.hold') ?? 25_000;
+  const holdMs = checkInteger(o.hold, 'options.hold') ?? 25_000;
   if (holdMs > MAX_TIMER_MS)
     throw invalidArg(`options.hold must be at most ${MAX_TIMER_MS} ms, got ${holdMs}`);
   if (holdMs >= ROUTER_TIMEOUT_MS && o.allowLongHold !== true) {
@@ -128,7 +129,7 @@ function resolveOptions(options: ReadinessOptions) {
       `options.hold must be below ${ROUTER_TIMEOUT_MS} ms, got ${holdMs}: Heroku's router drops a request after 30 s (H12), so the client would never see the 503; pass allowLongHold: true on a platform that waits longer`,
     );
   }
-  const maxHeld = checkNonNegativeInt(o.maxHeld, 'options.maxHeld') ?? 1000;
+  const maxHeld = checkInteger(o.maxHeld, 'options.maxHeld') ?? 1000;
   if (o.healthPath !== undefined && (typeof o.healthPath !== 'string' || !o.healthPath.startsWith('/'))) {
     throw invalidArg(
       `options.healthPath must be a path starting with "/", got ${JSON.stringify(o.healthPath)}`,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiskTier, defaultCacheDir, SingleFlight } from '../../src/cache/index.js';
+import { DiskTier, defaultServeCacheDir, SingleFlight } from '../../src/cache/index.js';
 import { setLogger } from '../../src/log.js';
 import type { ObjectInfo } from '../../src/types.js';
 import { collect, expectCode, failingStream } from '../helpers/streams.js';
@@ -138,12 +138,12 @@ describe('DiskTier', () => {
     const before = process.env.STOWAGE_CACHE_DIR;
     process.env.STOWAGE_CACHE_DIR = '/var/cache/somewhere';
     try {
-      expect(defaultCacheDir()).toBe('/var/cache/somewhere');
+      expect(defaultServeCacheDir()).toBe('/var/cache/somewhere');
     } finally {
       if (before === undefined) delete process.env.STOWAGE_CACHE_DIR;
       else process.env.STOWAGE_CACHE_DIR = before;
     }
-    expect(defaultCacheDir()).toBe(before || join(tmpdir(), 'stowage-cache'));
+    expect(defaultServeCacheDir()).toBe(before || join(tmpdir(), 'stowage-cache'));
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StowageError } from '../../src/errors.js';
 import type { ObjectInfo, Storage } from '../../src/types.js';
 import {
+  closingStream,
   collect,
   expectCode,
   failingStream,
@@ -437,6 +438,76 @@ export function runConformance(
         expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
         expect(await h.leftovers()).toEqual([]);
       });
+      /** Each body fails the put() as the body's own failure; the key keeps its previous object. */
+      const expectBodyFailures = async (key: string, bodies: (() => Readable)[]) => {
+        await s.put(key, 'previous');
+        const errors: StowageError[] = [];
+        for (const body of bodies) {
+          const err = await expectCode(s.put(key, body()), 'ABORTED');
+          expect(err.key).toBe(key);
+          expect(err.message).toContain('the body stream failed');
+          errors.push(err);
+        }
+        expect((await collect((await s.get(key)).body)).toString()).toBe('previous');
+        expect(await h.leftovers()).toEqual([]);
+        return errors;
+      };
+      it('a body stream that fails, even with a network-style error code, is ABORTED naming the key', async () => {
+        // What a dropped browser upload looks like: the request stream fails with ECONNRESET.
+        // One rule (src/adapter-kit/write.ts): an error the body raised is the body's failure,
+        // never mistaken for the store's or the disk's.
+        const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        const errors = await expectBodyFailures(
+          k('fail/reset.bin'),
+          [1_000, 300_000].map((bytes) => () => failingStream(bytes, 65_536, reset)),
+        );
+        for (const err of errors) expect((err.cause as Error).message).toBe('read ECONNRESET');
+      });
+      it('a body stream closed before its end (destroyed without an error) is ABORTED, not a short object', async () => {
+        await expectBodyFailures(
+          k('fail/closed.bin'),
+          [1_000, 300_000].map((bytes) => () => closingStream(bytes)),
+        );
+      });
+      it('maxSize is TOO_LARGE naming the key, whether the size is known up front or found while streaming', async () => {
+        const key = k('fail/limit.bin');
+        let pulled = false;
+        const known = await expectCode(s.put(key, randomData(2_000), { maxSize: 1_999 }), 'TOO_LARGE');
+        const streamed = await expectCode(
+          s.put(key, unknownLength(randomData(300_000)), { maxSize: 200_000 }),
+          'TOO_LARGE',
+        );
+        // A known size over the limit is refused before the body is read at all.
+        const iterable = (async function* () {
+          pulled = true;
+          yield Buffer.alloc(10);
+        })();
+        await expectCode(s.put(key, iterable, { size: 10, maxSize: 5 }), 'TOO_LARGE');
+        expect(pulled).toBe(false);
+        for (const [err, limit] of [
+          [known, '1999'],
+          [streamed, '200000'],
+        ] as const) {
+          expect(err.key).toBe(key);
+          expect(err.status).toBe(413);
+          expect(err.message).toContain(limit);
+        }
+        await s.put(key, randomData(1_000), { maxSize: 1_000 });
+        expect((await s.head(key)).size).toBe(1_000);
+        expect(await h.leftovers()).toEqual([]);
+      });
+      it('a checksum or size mismatch names the key', async () => {
+        const key = k('fail/mismatch.txt');
+        for (const opts of [{ sha256: sha256('original') }, { size: 99 }, { size: 2 }]) {
+          const err = await expectCode(
+            s.put(key, unknownLength(Buffer.from('tampered'), 3), opts),
+            'CHECKSUM_MISMATCH',
+          );
+          expect(err.key).toBe(key);
+        }
+        expect(await s.exists(key)).toBe(false);
+        expect(await h.leftovers()).toEqual([]);
+      });
       it('concurrent writes to one key end with one whole object from one writer', async () => {
         const key = k('fail/concurrent.bin');
         const size = 400_000;
@@ -557,6 +628,55 @@ export function runConformance(
         expect(err.message).toContain('size');
         await expectCode(s.put(k('args/x'), 'x', { sha256: 'abc' }), 'INVALID_ARGUMENT');
         await expectCode(s.url(k('args/x'), { expiresIn: -5 }), 'INVALID_ARGUMENT');
+      });
+      it('rejects bad list options with INVALID_ARGUMENT naming the option', async () => {
+        const listing = (opts: unknown) => async () => {
+          for await (const _ of s.list(`${base}/`, opts as never)) void _;
+        };
+        for (const pageSize of [0, -1, 1.5, '10', Number.NaN]) {
+          const err = await expectCode(listing({ pageSize }), 'INVALID_ARGUMENT');
+          expect(err.message).toContain('pageSize');
+        }
+        const err = await expectCode(listing({ startAfter: 5 }), 'INVALID_ARGUMENT');
+        expect(err.message).toContain('startAfter');
+        await expectCode(listing(null), 'INVALID_ARGUMENT');
+        await expectCode(listing({ signal: 'x' }), 'INVALID_ARGUMENT');
+        // A valid page size of 1 still lists.
+        for await (const info of s.list(`${base}/list/b/`, { pageSize: 1 }))
+          expect(info.key).toContain('/list/b/');
+      });
+      it('rejects bad presignUpload options with INVALID_ARGUMENT naming the option, or says NOT_SUPPORTED', async () => {
+        const key = k('presign/a.png');
+        if (!s.capabilities.presignUpload) {
+          if (s.presignUpload) await expectCode(s.presignUpload(key, { maxSize: 10 }), 'NOT_SUPPORTED');
+          return;
+        }
+        const presign = (opts: unknown) => s.presignUpload!(key, opts as never);
+        const cases: [opts: unknown, names: string][] = [
+          [undefined, 'maxSize'],
+          [null, 'options'],
+          [{}, 'maxSize'],
+          [{ maxSize: -1 }, 'maxSize'],
+          [{ maxSize: 1.5 }, 'maxSize'],
+          [{ maxSize: '10' }, 'maxSize'],
+          [{ maxSize: 10, expiresIn: 0 }, 'expiresIn'],
+          [{ maxSize: 10, expiresIn: 'soon' }, 'expiresIn'],
+          [{ maxSize: 10, contentType: 'png' }, 'contentType'],
+          [{ maxSize: 10, contentType: 'image/png; charset=x' }, 'contentType'],
+          [{ maxSize: 10, contentType: 7 }, 'contentType'],
+          [{ maxSize: 10, metadata: { 'bad key!': 'v' } }, 'metadata'],
+        ];
+        for (const [opts, name] of cases) {
+          const err = await expectCode(presign(opts), 'INVALID_ARGUMENT');
+          expect({ opts, message: err.message }).toEqual({ opts, message: expect.stringContaining(name) });
+        }
+        for (const ok of [
+          { maxSize: 10 },
+          { maxSize: 10, contentType: 'image/png', expiresIn: 60 },
+          { maxSize: 10, contentType: 'image/' },
+        ]) {
+          expect((await presign(ok)).key).toBe(key);
+        }
       });
       it('url() returns a string or says NOT_SUPPORTED, never something else', async () => {
         await s.put(k('url/a b.txt'), 'u');

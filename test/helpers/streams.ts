@@ -21,18 +21,34 @@ export async function* unknownLength(data: Buffer, chunkSize = 65_536): AsyncGen
   }
 }
 
-/** A stream that sends `bytesBeforeError` bytes and then fails. */
-export function failingStream(bytesBeforeError: number, chunkSize = 65_536): Readable {
+/** A stream that sends `bytesBeforeError` bytes and then fails (with `error`, by default a plain Error). */
+export function failingStream(
+  bytesBeforeError: number,
+  chunkSize = 65_536,
+  error: () => Error = () => new Error('simulated source failure'),
+): Readable {
   let sent = 0;
   return new Readable({
     read() {
       if (sent >= bytesBeforeError) {
-        setImmediate(() => this.destroy(new Error('simulated source failure')));
+        setImmediate(() => this.destroy(error()));
         return;
       }
       const n = Math.min(chunkSize, bytesBeforeError - sent);
       sent += n;
       setImmediate(() => this.push(Buffer.alloc(n, 0x61)));
+    },
+  });
+}
+
+/** A stream that sends about `bytes` bytes and is then destroyed without an error: it closes before its end. */
+export function closingStream(bytes: number, chunkSize = 50_000): Readable {
+  let sent = 0;
+  return new Readable({
+    read() {
+      if (sent >= bytes) return void setImmediate(() => this.destroy());
+      sent += chunkSize;
+      setImmediate(() => this.push(Buffer.alloc(chunkSize, 0x63)));
     },
   });
 }

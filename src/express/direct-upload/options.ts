@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../../args.js';
+import { checkInteger } from '../../adapter-kit/integer-option.js';
+import { checkOptionsObject, invalidArg } from '../../args.js';
 import type { Storage } from '../../types.js';
 import { checkPrefix, type KeyFunction } from '../upload/naming.js';
 import { checkAllowedTypes } from '../upload/sniff.js';
@@ -79,9 +80,9 @@ export function resolveDirectUploadOptions(
   if (prefix === stagingPrefix || prefix.startsWith(`${stagingPrefix}/`)) {
     throw invalidArg('options.prefix must not be inside options.stagingPrefix: the sweeper deletes it');
   }
-  const maxFileSize = checkNonNegativeInt(options.maxFileSize, 'options.maxFileSize') ?? 100 * 1024 * 1024;
+  const maxFileSize = checkInteger(options.maxFileSize, 'options.maxFileSize') ?? 100 * 1024 * 1024;
   if (maxFileSize === 0) throw invalidArg('options.maxFileSize must be at least 1');
-  const expiresIn = checkNonNegativeInt(options.expiresIn, 'options.expiresIn') ?? 600;
+  const expiresIn = checkInteger(options.expiresIn, 'options.expiresIn') ?? 600;
   if (expiresIn === 0) throw invalidArg('options.expiresIn must be at least 1 second');
   return {
     authorize: options.authorize,
@@ -93,6 +94,6 @@ export function resolveDirectUploadOptions(
     expiresIn,
     onPresign: options.onPresign,
     onConfirm: options.onConfirm,
-    maxJsonBytes: checkNonNegativeInt(options.maxJsonBytes, 'options.maxJsonBytes') ?? 16 * 1024,
+    maxJsonBytes: checkInteger(options.maxJsonBytes, 'options.maxJsonBytes') ?? 16 * 1024,
   };
 }

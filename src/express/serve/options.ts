@@ -1,5 +1,6 @@
+import { checkInteger } from '../../adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../args.js';
-import { defaultCacheDir } from '../../cache/disk-tier.js';
+import { defaultServeCacheDir } from '../../cache/disk-tier.js';
 import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 import type { ActiveContentPolicy } from './headers.js';
 
@@ -112,11 +113,7 @@ function seconds(value: unknown, what: string, fallback: number): number {
 }
 
 function bytes(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidArg(`${what} must be a non-negative whole number of bytes`);
-  }
-  return value;
+  return checkInteger(value, what, { note: '(bytes)' }) ?? fallback;
 }
 
 function tier(
@@ -141,7 +138,7 @@ function diskTier(value: ServeOptions['disk']): ResolvedServeOptions['disk'] {
   if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
     throw invalidArg('options.disk.dir must be a directory path');
   }
-  return { ...sizes, dir: dir ?? defaultCacheDir() };
+  return { ...sizes, dir: dir ?? defaultServeCacheDir() };
 }
 
 function redirect(value: ServeOptions['redirect'], signsUrls: boolean): ResolvedServeOptions['redirect'] {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { checkNonNegativeInt, checkOptionsObject, invalidArg } from '../../args.js';
+import { checkInteger } from '../../adapter-kit/integer-option.js';
+import { checkOptionsObject, invalidArg } from '../../args.js';
 import type { StowageError } from '../../errors.js';
 import type { Storage } from '../../types.js';
 import { DEFAULT_DRAIN_LIMIT } from '../refused-body.js';
@@ -100,7 +101,7 @@ export function resolveUploadOptions(
   const limits = {
     maxFileSize: positive(o.maxFileSize, 'options.maxFileSize') ?? 50 * 1024 * 1024,
     maxFiles: positive(o.maxFiles, 'options.maxFiles') ?? 10,
-    maxFields: checkNonNegativeInt(o.maxFields, 'options.maxFields') ?? 100,
+    maxFields: checkInteger(o.maxFields, 'options.maxFields') ?? 100,
     maxFieldSize: positive(o.maxFieldSize, 'options.maxFieldSize') ?? 100 * 1024,
   };
   return {
@@ -111,13 +112,11 @@ export function resolveUploadOptions(
     prefix,
     key: o.key,
     stagingPrefix,
-    drainLimit: checkNonNegativeInt(o.drainLimit, 'options.drainLimit') ?? DEFAULT_DRAIN_LIMIT,
+    drainLimit: checkInteger(o.drainLimit, 'options.drainLimit') ?? DEFAULT_DRAIN_LIMIT,
     onComplete: o.onComplete,
   };
 }
 
 function positive(value: unknown, what: string): number | undefined {
-  const n = checkNonNegativeInt(value, what);
-  if (n === 0) throw invalidArg(`${what} must be at least 1`);
-  return n;
+  return checkInteger(value, what, { min: 1 });
 }

@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
-import { StowageError } from '../../src/errors.js';
-import { DigestStream, verifyDigest } from '../../src/integrity.js';
+import { StowageError } from '../errors.js';
+import { DigestStream, verifyDigest } from '../integrity.js';
 
 export interface Expectations {
   size?: number;
