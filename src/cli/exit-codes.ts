@@ -53,6 +53,7 @@ const FLAG_OF: Record<string, string> = {
   'options.untrack': '--untrack',
   'options.olderThanHours': '--older-than-hours',
   'options.prefix': '--prefix',
+  'options.manifest': '--manifest',
 };
 
 /** An error's message as the CLI prints it: in the words of the command line. */

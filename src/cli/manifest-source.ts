@@ -17,7 +17,8 @@ export interface ManifestSourceOptions {
 export interface ManifestSource {
   cwd: string;
   manifest: Manifest;
-  storage: Storage;
+  /** Undefined when no entry needs one (each reads from its own pinned source) and none was given. */
+  storage: Storage | undefined;
   /** The storage actually used (`from`, else the manifest's), without credentials. */
   url: string;
 }
@@ -35,6 +36,9 @@ export async function openManifestSource(
   const file = options.manifest ?? MANIFEST_FILE;
   const manifest = await readManifest(isAbsolute(file) ? file : join(cwd, file));
   if (options.storage) return { cwd, manifest, storage: options.storage, url: manifest.storage };
+  if (options.from === undefined && manifest.files.every((e) => e.key === undefined)) {
+    return { cwd, manifest, storage: undefined, url: manifest.storage };
+  }
   const given = options.from ?? manifest.storage;
   const url = manifestUrl(given);
   const config = resolveStorageUrl(

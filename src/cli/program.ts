@@ -4,6 +4,7 @@ import { setLogger } from '../log.js';
 import { parseSize } from '../util/bytes.js';
 import { cliMessage, EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 import type { UploadVerification } from './migrate-assets.js';
+import { defineMirror } from './mirror-command.js';
 import { type CliIO, processIO, Ui } from './ui.js';
 
 export const EXIT_CODES_HELP = `
@@ -178,6 +179,7 @@ function build(name: 'stowage' | 'migrate-assets', options: RunOptions): Built {
     );
 
   defineMigrate(program.command('migrate-assets'), run);
+  defineMirror(program.command('mirror'), run, intArg).addHelpText('after', EXIT_CODES_HELP);
 
   for (const [command, description] of [
     ['pull', "restore the manifest's files to their paths, verified by sha256"],

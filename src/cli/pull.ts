@@ -1,4 +1,5 @@
 import { defaultCacheDir, loadArtifacts } from '../loader/index.js';
+import { hubOptionsFrom } from './loader-env.js';
 import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 
@@ -16,6 +17,10 @@ export interface PulledFile {
   size: number;
   /** "existing": already right on disk; "cache": from the loader cache; "download": fetched now. */
   source: 'existing' | 'cache' | 'download';
+  /** Where the bytes are read from: the manifest's storage, or the entry's own pinned source URL. */
+  from: 'storage' | 'source';
+  /** The pinned URL a mirrored entry was copied from, or the source a "source" entry reads. */
+  origin?: string;
 }
 
 export interface PullResult {
@@ -47,9 +52,10 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
     restored = await loadArtifacts({
       root: cwd,
       manifest,
-      storage,
+      ...(storage ? { storage } : {}),
       cacheDir: options.cacheDir ?? defaultCacheDir(env, cwd),
       parallelFiles: options.concurrency ?? 4,
+      ...hubOptionsFrom(env),
       offline,
       // A reporter that shows bytes live (the terminal's bar) replaces the loader's periodic lines.
       ...(progress.fileBytes ? { progressInterval: 0 } : {}),
@@ -64,8 +70,19 @@ export async function pull(options: PullOptions = {}): Promise<PullResult> {
   } finally {
     progress.end();
   }
+  const entries = new Map(manifest.files.map((e) => [e.path, e]));
   const files = restored
-    .map((r) => ({ path: r.path, size: r.size, source: r.source }))
+    .map((r): PulledFile => {
+      const entry = entries.get(r.path);
+      const origin = entry?.source ?? entry?.origin;
+      return {
+        path: r.path,
+        size: r.size,
+        source: r.source,
+        from: entry?.source !== undefined ? 'source' : 'storage',
+        ...(origin !== undefined ? { origin } : {}),
+      };
+    })
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const written = files.filter((f) => f.source !== 'existing');
   return {

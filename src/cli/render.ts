@@ -123,18 +123,33 @@ export function renderAnalyze(ui: Ui, r: AnalyzeResult): void {
 }
 
 export function renderPull(ui: Ui, r: PullResult): void {
-  ui.line(`Storage: ${r.storage}`);
+  ui.line(`Storage: ${storageLabel(r.storage)}`);
+  const direct = r.files.filter((f) => f.from === 'source').length;
+  if (direct) ui.line(`${direct} file(s) read from their pinned source, not storage.`);
   ui.line(
     `Restored ${r.restored} file(s), ${formatBytes(r.restoredBytes)}; ${r.present} already present and verified.`,
   );
 }
 
+function storageLabel(url: string): string {
+  return url || '(none: every entry reads from its pinned source)';
+}
+
 export function renderVerify(ui: Ui, r: VerifyResult): void {
-  ui.line(`Storage: ${r.storage}`);
+  ui.line(`Storage: ${storageLabel(r.storage)}`);
   for (const f of r.files) {
     if (f.problems.length === 0) continue;
-    ui.line(`  ${ui.style('MISMATCH', 'red')} ${f.path} (key ${f.key})`);
+    const where = f.key !== undefined ? `key ${f.key}` : `source ${f.source}`;
+    ui.line(`  ${ui.style('MISMATCH', 'red')} ${f.path} (${where}${f.origin ? `, origin ${f.origin}` : ''})`);
     for (const p of f.problems) ui.line(`      ${p}`);
+  }
+  const mirrored = r.files.filter((f) => f.origin !== undefined).length;
+  if (mirrored) ui.line(`${mirrored} mirrored file(s) checked in storage (their origin is not asked).`);
+  const sizeOnly = r.files.filter((f) => f.remoteMethod === 'size').length;
+  if (sizeOnly) {
+    ui.line(
+      `${sizeOnly} file(s) read from a source that states no sha256: checked by size only (--deep downloads and hashes them).`,
+    );
   }
   const absent = r.files.filter((f) => f.local === 'absent').length;
   const local = absent ? `; ${absent} not restored locally (not checked)` : '';

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
 import { digestFile } from '../integrity.js';
+import { resolveLoaderOptions } from '../loader/options.js';
 import type { ManifestEntry } from '../manifest.js';
+import type { Storage } from '../types.js';
+import { hubOptionsFrom } from './loader-env.js';
 import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
 import { runPool } from './pool.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 import { statFile } from './repo-files.js';
 import { checkStoredObject } from './verify-object.js';
+import { checkSourceObject } from './verify-source.js';
 
 export type RemoteState = 'ok' | 'missing' | 'size' | 'sha256';
 /** "absent": not restored locally (not a failure: `stowage pull` or the loader restores it). */
@@ -13,10 +17,18 @@ export type LocalState = 'ok' | 'absent' | 'size' | 'sha256';
 
 export interface VerifiedFile {
   path: string;
-  key: string;
+  /** Key in the manifest's storage (absent for an entry read from its own source). */
+  key?: string;
+  /** The pinned URL the entry reads from instead of storage. */
+  source?: string;
+  /** The pinned URL a mirrored entry was copied from (informational). */
+  origin?: string;
   remote: RemoteState;
-  /** How the stored sha256 was checked: from head, or by reading the object back. */
-  remoteMethod?: 'head' | 'read-back';
+  /**
+   * How the sha256 was checked: from head (storage) or the source's probe, or by
+   * reading the bytes back; "size": a source that states no sha256, checked by size only (--deep hashes it).
+   */
+  remoteMethod?: 'head' | 'probe' | 'read-back' | 'size';
   local: LocalState;
   problems: string[];
 }
@@ -42,11 +54,17 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   const progress = options.progress ?? silentProgress;
   const files: VerifiedFile[] = manifest.files.map((e) => ({
     path: e.path,
-    key: e.key ?? e.source,
+    ...(e.key !== undefined ? { key: e.key } : { source: e.source }),
+    ...(e.origin !== undefined ? { origin: e.origin } : {}),
     remote: 'ok',
     local: 'absent',
     problems: [],
   }));
+  const loader = resolveLoaderOptions(
+    hubOptionsFrom(options.env ?? process.env),
+    options.env ?? process.env,
+    cwd,
+  );
   progress.begin(
     'verifying',
     manifest.files.reduce((sum, e) => sum + e.size, 0),
@@ -55,15 +73,15 @@ export async function verify(options: VerifyOptions = {}): Promise<VerifyResult>
   try {
     await runPool(manifest.files, options.concurrency ?? 8, async (entry, i) => {
       const out = files[i]!;
-      // An entry with its own source (hf://…@commit) is not in this storage: the loader verifies it at boot.
+      const deep = options.deep === true;
       const remote =
-        entry.key === undefined
-          ? undefined
-          : await checkStoredObject(storage, entry.key, entry, { deep: options.deep === true });
-      if (remote?.ok) out.remoteMethod = remote.method;
-      else if (remote) {
+        entry.source !== undefined
+          ? await checkSourceObject(entry.source, entry, { deep, loader })
+          : await checkStoredObject(storage as Storage, entry.key, entry, { deep });
+      if (remote.ok) out.remoteMethod = remote.method;
+      else {
         out.remote = remote.problem;
-        out.problems.push(`storage: ${remote.detail}`);
+        out.problems.push(`${entry.source !== undefined ? 'source' : 'storage'}: ${remote.detail}`);
       }
       await checkLocal(cwd, entry, out);
       progress.fileDone(entry.path, entry.size, out.problems.length ? 'MISMATCH' : 'ok');

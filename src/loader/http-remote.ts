@@ -12,7 +12,7 @@ import {
 } from './remote.js';
 
 /** Query parameters that sign a URL rather than name the object (S3, GCS, Azure, CloudFront). */
-const SIGNING_PARAM =
+export const SIGNING_PARAM =
   /^(x-amz-.*|x-goog-.*|signature|expires|awsaccesskeyid|sig|se|st|sp|sv|sr|spr|skoid|sktid|skt|ske|sks|skv|token|key-pair-id|policy)$/i;
 
 export interface HttpRemoteOptions {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { type Bins, buildBins } from './bins.js';
-import { bytes, makeRepo, removeDir, run, tempDir } from './helpers.js';
+import { bytes, makeRepo, removeDir, run, tempDir, writeFiles } from './helpers.js';
 
 /** The bins as a person runs them: on a real terminal (tmux, 120x30). */
 
@@ -101,5 +101,42 @@ describe('stowage pull on a terminal', () => {
     expect(screen[last + 3], text).toBe('[exit 0]');
     const firstLog = screen.findIndex((l) => l.startsWith('[stowage]'));
     expect(firstLog, text).toBeLessThan(last);
+  });
+});
+
+describe('stowage mirror on a terminal', () => {
+  let app: string;
+  let source: string;
+  let store: string;
+
+  beforeAll(async () => {
+    app = await tempDir('mirror-app');
+    source = await tempDir('mirror-source');
+    store = await tempDir('mirror-store');
+    await writeFiles(source, { 'model.onnx': bytes(4_000_000, 'terminal model') });
+  });
+  afterAll(async () => {
+    await removeDir(app);
+    await removeDir(source);
+    await removeDir(store);
+  });
+
+  it('shows a bar while copying, then the summary and the next step on clean lines', async () => {
+    const screen = await onTerminal(
+      `clear; cd ${shellQuote(app)} && env -u CI -u NO_COLOR ${shellQuote(process.execPath)} ${shellQuote(bins.stowage)} mirror ${shellQuote(`file:${join(source, 'model.onnx')}`)} --to ${shellQuote(`file:${store}`)}`,
+    );
+    const text = screen.join('\n');
+    expect(text).toContain('[exit 0]');
+    const last = screen.findLastIndex((l) => l.startsWith('mirroring'));
+    expect(screen[last], text).toMatch(/^mirroring .* 100% \| 1\/1 \| 4\.0 MB\/4\.0 MB$/);
+    expect(screen[last + 1], text).toBe(`Target: file:${store}`);
+    expect(screen[last + 2], text).toMatch(
+      /^ {2}copied +4\.0 MB {2}model\.onnx <- file:\S+ -> sha256\/\S+\.onnx$/,
+    );
+    expect(screen[last + 3], text).toBe(
+      'Copied 1 file(s), 4.0 MB; 0 already in the target, verified by size and sha256.',
+    );
+    expect(screen[last + 4], text).toBe(`Next: commit stowage.lock.json; boots now read file:${store}.`);
+    expect(screen[last + 5], text).toBe('[exit 0]');
   });
 });
