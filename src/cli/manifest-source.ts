@@ -36,7 +36,9 @@ export async function openManifestSource(
   const file = options.manifest ?? MANIFEST_FILE;
   const manifest = await readManifest(isAbsolute(file) ? file : join(cwd, file));
   if (options.storage) return { cwd, manifest, storage: options.storage, url: manifest.storage };
-  if (options.from === undefined && manifest.files.every((e) => e.key === undefined)) {
+  // Every entry reads from its own pinned source: no storage to open. An empty lock naming a storage still opens it.
+  const noKeys = manifest.files.every((e) => e.key === undefined);
+  if (options.from === undefined && noKeys && (!manifest.storage || manifest.files.length > 0)) {
     return { cwd, manifest, storage: undefined, url: manifest.storage };
   }
   const given = options.from ?? manifest.storage;
