@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -26,9 +27,21 @@ export interface HubFileSpec {
   lfs?: boolean;
 }
 
+/** An LFS file streamed from disk, for sizes a Buffer should not hold (the 1 GiB benchmark). */
+export interface HubDiskFileSpec {
+  path: string;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+/** What the CDN sends: bytes in memory, or a file read per request. */
+type Body = Buffer | { file: string; size: number };
+
 interface StoredFile {
   path: string;
-  data: Buffer;
+  data: Body;
+  size: number;
   lfs: boolean;
   sha256: string;
   gitOid: string;
@@ -72,7 +85,11 @@ export interface HfHubEmulator {
   token: string;
   log: LoggedRequest[];
   /** Creates a repo with one commit on `main`; returns the commit. */
-  addRepo(id: string, files: HubFileSpec[], opts?: { type?: RepoType; gated?: boolean }): string;
+  addRepo(
+    id: string,
+    files: (HubFileSpec | HubDiskFileSpec)[],
+    opts?: { type?: RepoType; gated?: boolean },
+  ): string;
   /** A new commit on `branch` (default main): the previous tree with `files` replaced or added. */
   commit(id: string, files: HubFileSpec[], opts?: { type?: RepoType; branch?: string }): string;
   /** Points a ref (branch, tag, refs/pr/N) at a commit. */
@@ -100,16 +117,27 @@ function lfsPointer(sha256: string, size: number): Buffer {
   return Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${size}\n`);
 }
 
-function store(spec: HubFileSpec): StoredFile {
+function store(spec: HubFileSpec | HubDiskFileSpec): StoredFile {
+  if ('file' in spec) {
+    const { path, file, size, sha256 } = spec;
+    return {
+      path,
+      data: { file, size },
+      size,
+      lfs: true,
+      sha256,
+      gitOid: gitBlobOid(lfsPointer(sha256, size)),
+    };
+  }
   const lfs = spec.lfs ?? spec.data.length >= LFS_THRESHOLD;
   const sha256 = createHash('sha256').update(spec.data).digest('hex');
   const gitOid = gitBlobOid(lfs ? lfsPointer(sha256, spec.data.length) : spec.data);
-  return { path: spec.path, data: spec.data, lfs, sha256, gitOid };
+  return { path: spec.path, data: spec.data, size: spec.data.length, lfs, sha256, gitOid };
 }
 
 export async function startHfHub(): Promise<HfHubEmulator> {
   const repos = new Map<string, Repo>();
-  const blobs = new Map<string, Buffer>();
+  const blobs = new Map<string, Body>();
   const corrupted = new Map<string, Buffer>();
   const log: LoggedRequest[] = [];
   const failures: HubFailure[] = [];
@@ -263,14 +291,14 @@ export async function startHfHub(): Promise<HfHubEmulator> {
         ...headers,
         ETag: `"${file.sha256}"`,
         'X-Linked-Etag': `"${file.sha256}"`,
-        'X-Linked-Size': String(file.data.length),
+        'X-Linked-Size': String(file.size),
         Location: `${locationBase}/repos/${sha1(found.repo.id).slice(0, 8)}/${file.sha256}?response-content-disposition=attachment&Expires=${expires}&Signature=${signature}`,
         'Content-Length': 0,
       });
       res.end();
       return;
     }
-    sendBytes(req, res, file.data, { ...headers, ETag: `"${file.gitOid}"` });
+    sendBytes(req, res, file.data as Buffer, { ...headers, ETag: `"${file.gitOid}"` });
   }
 
   function routeCdn(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -378,14 +406,14 @@ function entryOf(f: StoredFile) {
   return {
     type: 'file',
     oid: f.gitOid,
-    size: f.data.length,
+    size: f.size,
     path: f.path,
     ...(f.lfs
       ? {
           lfs: {
             oid: f.sha256,
-            size: f.data.length,
-            pointerSize: lfsPointer(f.sha256, f.data.length).length,
+            size: f.size,
+            pointerSize: lfsPointer(f.sha256, f.size).length,
           },
         }
       : {}),
@@ -431,38 +459,44 @@ function notFound(res: http.ServerResponse, code: string, message: string): unde
     .end(JSON.stringify({ error: message }));
 }
 
-/** 200 or 206 for one byte range; HEAD gets the headers only. */
+/** 200 or 206 for one byte range; HEAD gets the headers only. A file is streamed, never read whole. */
 function sendBytes(
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  data: Buffer,
+  data: Body,
   headers: http.OutgoingHttpHeaders,
 ): void {
+  const size = Buffer.isBuffer(data) ? data.length : data.size;
   const m = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? '').trim());
   let start = 0;
-  let end = data.length - 1;
+  let end = size - 1;
   let partial = false;
   if (m && (m[1] !== '' || m[2] !== '')) {
-    if (m[1] === '') start = Math.max(0, data.length - Number(m[2]));
+    if (m[1] === '') start = Math.max(0, size - Number(m[2]));
     else {
       start = Number(m[1]);
-      if (m[2] !== '') end = Math.min(Number(m[2]), data.length - 1);
+      if (m[2] !== '') end = Math.min(Number(m[2]), size - 1);
     }
-    if (start >= data.length || end < start) {
-      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${data.length}` }).end();
+    if (start >= size || end < start) {
+      res.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}` }).end();
       return;
     }
     partial = true;
   }
-  const body = data.subarray(start, end + 1);
   res.writeHead(partial ? 206 : 200, {
     ...headers,
     'Content-Type': 'application/octet-stream',
-    'Content-Length': body.length,
-    ...(partial ? { 'Content-Range': `bytes ${start}-${end}/${data.length}` } : {}),
+    'Content-Length': end - start + 1,
+    ...(partial ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
   });
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
+  if (req.method === 'HEAD' || end < start) res.end();
+  else if (Buffer.isBuffer(data)) res.end(data.subarray(start, end + 1));
+  else {
+    const stream = createReadStream(data.file, { start, end, highWaterMark: 1024 * 1024 });
+    stream.on('error', () => res.destroy());
+    res.on('close', () => stream.destroy());
+    stream.pipe(res);
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
