@@ -132,6 +132,16 @@ async function runBenchmarks(): Promise<string> {
     };
   });
 
+  await figure('Hugging Face Hub download (hf://) vs huggingface_hub and @huggingface/hub', async () => {
+    const child = await runChildBench(
+      ROOT,
+      'hf',
+      { BENCH_SIZE_MB: scale.hfMB, BENCH_RUNS: runs, BENCH_LIMITS_MB: scale.limitsMB },
+      work,
+    );
+    return { kind: 'hf', child };
+  });
+
   await figure('S3Storage put/get vs aws s3 cp', async () => {
     const child = await runChildBench(ROOT, 's3', { BENCH_S3_MB: scale.s3MB, BENCH_RUNS: runs }, work);
     return { kind: 's3', child };

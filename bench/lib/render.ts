@@ -1,5 +1,7 @@
 /** Turns the suite's figures into BENCHMARKS.md: one table per figure, with the command behind it. */
 
+import type { HfFigure } from '../hf/figure.js';
+import { renderHf } from '../hf/render.js';
 import type { UploadFigure } from '../upload/upload.js';
 import type { BootsFigure } from './boots.js';
 import type { ChildBench } from './child-bench.js';
@@ -10,7 +12,7 @@ import type { Scale } from './scale.js';
 
 export interface Section {
   title: string;
-  kind?: 'loader' | 'boots' | 'upload' | 'serve' | 'cli' | 's3' | 'dyno';
+  kind?: 'loader' | 'boots' | 'upload' | 'serve' | 'cli' | 's3' | 'dyno' | 'hf';
   child?: ChildBench<unknown>;
   data?: unknown;
   markdown?: string;
@@ -253,6 +255,8 @@ function renderSection(s: Section, scale: Scale): string[] {
           "s3rver CPU: the server process's CPU time per operation (median); when it is close to the operation's time, the server sets the pace.",
       ];
     }
+    case 'hf':
+      return renderHf(s.child?.figure as HfFigure | undefined);
     case 'dyno': {
       const d = s.data as { command?: string } | undefined;
       if (!s.markdown) return [];

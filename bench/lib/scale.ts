@@ -15,6 +15,8 @@ export interface Scale {
   /** Invocations of bench/cli (each alternates aws and stowage once; it rebuilds its tree, so smoke does one). */
   cliRounds: number;
   dynoMB: number;
+  /** The one LFS file of the Hugging Face Hub figure. */
+  hfMB: number;
 }
 
 const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
@@ -32,6 +34,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     cliMB: 2,
     cliRounds: 1,
     dynoMB: 4,
+    hfMB: 8,
   },
   small: {
     runs: 3,
@@ -47,6 +50,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     cliMB: 64,
     cliRounds: 3,
     dynoMB: 64,
+    hfMB: 256,
   },
   full: {
     runs: 3,
@@ -62,6 +66,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     cliMB: 500,
     cliRounds: 3,
     dynoMB: 1024,
+    hfMB: 1024,
   },
 };
 
