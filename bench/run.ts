@@ -23,6 +23,7 @@ import { ensurePeers } from './lib/peers.js';
 import { renderReport, type Section } from './lib/render.js';
 import { resolveScale } from './lib/scale.js';
 import { makeFile } from './loader/tools.js';
+import { directMultipartFigure } from './upload/direct-multipart.js';
 import { uploadFigure } from './upload/upload.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -100,6 +101,20 @@ async function runBenchmarks(): Promise<string> {
     const data = await uploadFigure({ file, sizeMB: scale.uploadMB, runs, stowageDist: dist });
     await rm(file, { force: true });
     return { kind: 'upload', data };
+  });
+
+  await figure('Direct multipart upload (browser-style, via directUpload) vs aws s3 cp', async () => {
+    const file = join(work, 'direct.bin');
+    await makeFile(file, scale.directMB);
+    const data = await directMultipartFigure({
+      file,
+      sizeMB: scale.directMB,
+      runs,
+      stowageDist: dist,
+      workDir: work,
+    });
+    await rm(file, { force: true });
+    return { kind: 'direct-multipart', data };
   });
 
   await figure('serve() vs express.static (hot 10 KB object)', async () => {

@@ -2,6 +2,7 @@
 
 import type { HfFigure } from '../hf/figure.js';
 import { renderHf } from '../hf/render.js';
+import type { DirectMultipartFigure } from '../upload/direct-multipart.js';
 import type { UploadFigure } from '../upload/upload.js';
 import type { BootsFigure } from './boots.js';
 import type { ChildBench } from './child-bench.js';
@@ -12,7 +13,7 @@ import type { Scale } from './scale.js';
 
 export interface Section {
   title: string;
-  kind?: 'loader' | 'boots' | 'upload' | 'serve' | 'cli' | 's3' | 'dyno' | 'hf';
+  kind?: 'loader' | 'boots' | 'upload' | 'direct-multipart' | 'serve' | 'cli' | 's3' | 'dyno' | 'hf';
   child?: ChildBench<unknown>;
   data?: unknown;
   markdown?: string;
@@ -163,6 +164,8 @@ function renderSection(s: Section, scale: Scale): string[] {
           'Run by bench/upload/upload.ts.',
       ];
     }
+    case 'direct-multipart':
+      return renderDirectMultipart(s.data as DirectMultipartFigure);
     case 'serve': {
       if (!f) return [];
       const sv = obj(f, 'serve');
@@ -326,6 +329,77 @@ function renderLoader(f: Dict | undefined, extra: { rss?: LoaderRss; rssMB: numb
     ),
     '',
     'Peak RSS: each side run once more as its own process against the test HTTP range server (bench/lib/loader-rss.ts).',
+  ];
+}
+
+/** The browser-style multipart upload next to aws s3 cp, with what each process spent. */
+function renderDirectMultipart(d: DirectMultipartFigure): string[] {
+  const mid = <T>(runs: T[], pick: (run: T) => number) => median(runs.map(pick));
+  const up = mid(d.direct, (r) => r.uploadMs);
+  const aws = mid(d.aws, (r) => r.ms);
+  const appUp = mid(d.direct, (r) => r.appCpuUploadMs);
+  const first = d.direct[0];
+  const cpu = (ms: number) => fmtMs(ms);
+  return [
+    table(
+      [
+        'side',
+        'median time',
+        'throughput',
+        'ratio',
+        'dyno CPU',
+        'S3 server CPU',
+        'client CPU',
+        'client peak RSS',
+      ],
+      [
+        [
+          'browser-style multipart via directUpload() (create → parts → list → complete)',
+          fmtMs(up),
+          fmtRate(d.sizeMB, up),
+          '1.00×',
+          cpu(appUp),
+          cpu(mid(d.direct, (r) => r.s3CpuUploadMs)),
+          cpu(mid(d.direct, (r) => r.clientCpuMs)),
+          fmtMB(mid(d.direct, (r) => r.clientPeakRssMB)),
+        ],
+        [
+          'then POST /confirm (copies on the store, type sniffed)',
+          fmtMs(mid(d.direct, (r) => r.confirmMs)),
+          '—',
+          '—',
+          cpu(mid(d.direct, (r) => r.appCpuConfirmMs)),
+          cpu(mid(d.direct, (r) => r.s3CpuConfirmMs)),
+          '(in the row above)',
+          '—',
+        ],
+        [
+          'aws s3 cp (same part size and concurrency)',
+          fmtMs(aws),
+          fmtRate(d.sizeMB, aws),
+          fmtRatio(faster(up, aws)),
+          'none (no dyno)',
+          cpu(mid(d.aws, (r) => r.s3CpuMs)),
+          cpu(mid(d.aws, (r) => r.cpuMs)),
+          fmtMB(mid(d.aws, (r) => r.peakRssMB)),
+        ],
+      ],
+    ),
+    '',
+    `The dyno (the express app running directUpload(), its own process): ${cpu(appUp)} of CPU during the upload ` +
+      `(${((appUp / up) * 100).toFixed(1)}% of one core over ${fmtMs(up)}), ` +
+      `resident ${fmtMB(d.appRestRssMB)} once listening, peak ${fmtMB(d.appPeakRssMB)} after every run ` +
+      `(+${fmtMB(d.appPeakRssMB - d.appRestRssMB)}): it signs ${first?.parts ?? '?'} parts and never sees the bytes. ` +
+      `S3 server peak RSS ${fmtMB(d.s3PeakRssMB)} (whole figure, both sides).`,
+    '',
+    `One ${d.sizeMB} MiB file, ${d.runs} alternating runs (medians per column), s3rver on loopback ` +
+      '(test/servers/s3-server.ts; it MD5s every part and then the whole object on one thread, so its CPU column shows when it sets the pace). ' +
+      `Client: bench/upload/direct-multipart-client.mjs, what @uppy/aws-s3 6.x does in Companion mode: POST /s3/multipart, ` +
+      `a GET /s3/multipart/:uploadId/:partNumber per part then its PUT (a Blob slice) straight to the store, ${d.parallel} parts in flight ` +
+      `(Uppy's default limit), parts of ${fmtMB((first?.partSize ?? 0) / 1048576)} (the partSize create answers), GET the parts list, POST complete. ` +
+      'Its time excludes Node start; aws s3 cp is timed as a command (Python start included), with the same part size and max_concurrent_requests. ' +
+      'CPU: /proc/<pid>/stat deltas for the dyno and the S3 server, process.cpuUsage() for the client (whole process), GNU time for aws. ' +
+      'Run by bench/upload/direct-multipart.ts.',
   ];
 }
 

@@ -24,12 +24,14 @@ export interface ChildRun {
   ms: number;
   /** Peak RSS of the command itself, MiB (from /usr/bin/time when present, else /proc sampling). */
   rssMB: number;
+  /** CPU time of the command (user + system, its children included), ms; NaN without GNU time. */
+  cpuMs: number;
   stdout: string;
 }
 
 /**
- * Runs a command to completion, timing it and taking its peak RSS. Uses GNU
- * time's %M (exact, covers the whole life) when /usr/bin/time exists, else
+ * Runs a command to completion, timing it and taking its peak RSS and CPU time. Uses GNU
+ * time's %M, %U and %S (exact, cover the whole life) when /usr/bin/time exists, else
  * samples /proc/<pid>/status every 20 ms.
  */
 export function runMeasured(
@@ -39,7 +41,9 @@ export function runMeasured(
   cwd?: string,
 ): Promise<ChildRun> {
   const gnuTime = existsSync('/usr/bin/time');
-  const [bin, argv] = gnuTime ? ['/usr/bin/time', ['-f', 'bench-maxrss=%M', cmd, ...args]] : [cmd, args];
+  const [bin, argv] = gnuTime
+    ? ['/usr/bin/time', ['-f', 'bench-maxrss=%M bench-cpu=%U+%S', cmd, ...args]]
+    : [cmd, args];
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(bin, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -63,7 +67,9 @@ export function runMeasured(
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (code !== 0) return reject(new Error(`${cmd} exited ${code}: ${stderr.slice(-800)}`));
       const kb = Number(/bench-maxrss=(\d+)/.exec(stderr)?.[1] ?? 0);
-      resolve({ ms, rssMB: gnuTime ? kb / 1024 : sampled, stdout });
+      const cpu = /bench-cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : Number.NaN;
+      resolve({ ms, rssMB: gnuTime ? kb / 1024 : sampled, cpuMs, stdout });
     });
   });
 }

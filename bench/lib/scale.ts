@@ -6,6 +6,8 @@ export interface Scale {
   loaderMB: number;
   loaderS3MB: number;
   uploadMB: number;
+  /** The browser-style multipart upload through directUpload() (parts of 5 MiB: smoke still has 4). */
+  directMB: number;
   bootsMB: number;
   s3MB: number;
   serveSeconds: number;
@@ -26,6 +28,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     loaderMB: 8,
     loaderS3MB: 4,
     uploadMB: 4,
+    directMB: 16,
     bootsMB: 8,
     s3MB: 8,
     serveSeconds: 1,
@@ -42,6 +45,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     loaderMB: 256,
     loaderS3MB: 128,
     uploadMB: 128,
+    directMB: 256,
     bootsMB: 256,
     s3MB: 128,
     serveSeconds: 5,
@@ -58,6 +62,7 @@ const SCALES: Record<Scale['name'], Omit<Scale, 'name'>> = {
     loaderMB: 1024,
     loaderS3MB: 1024,
     uploadMB: 1024,
+    directMB: 1024,
     bootsMB: 1024,
     s3MB: 1024,
     serveSeconds: 10,

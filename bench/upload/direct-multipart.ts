@@ -1,114 +1,81 @@
 /**
- * SKELETON, not wired into bench/run.ts yet (issue 19's benchmark): a 1 GiB browser-style
- * multipart upload through directUpload()'s signing endpoints, a Node client doing what
- * @uppy/aws-s3 does (create, sign parts in batches, PUT the parts straight to the store,
- * `parallel` at a time, complete, confirm), against `aws s3 cp` of the same file to the same
- * server. Reports both throughputs and the app process's CPU time and peak RSS during the upload,
- * which should stay near idle: the bytes never pass through it.
- *
- * To finish once the multipart endpoints exist (direct-multipart branch): set ROUTES to their
- * paths and bodies (Companion's shapes are assumed below), then add to bench/run.ts:
- *   await figure('direct multipart (browser-style) vs aws s3 cp', async () => ({
- *     kind: 'direct-multipart', data: await directMultipartFigure({ file, sizeMB, runs, stowageDist: dist }) }));
- * and a renderer in bench/lib/render.ts. Do not run it on a loaded machine.
+ * A browser-style multipart upload through directUpload()'s signing endpoints against `aws s3 cp`
+ * of the same file to the same S3 test server (s3rver child), alternating, medians reported.
+ * Three processes on the direct side, each measured on its own: the app ("dyno",
+ * direct-multipart-server.mjs) that only signs, the client (direct-multipart-client.mjs, what
+ * @uppy/aws-s3 does) that sends the bytes straight to the store, and the store. The dyno's CPU
+ * time and peak RSS should stay near idle: the bytes never pass through it.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { open, stat } from 'node:fs/promises';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
+import { S3Storage } from '../../adapters/s3/index.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
 import { processCpuMs } from '../lib/cpu.js';
-import { peakRssMB } from '../lib/rss.js';
-import { alternate, mbps, median, timed } from '../lib/stats.js';
+import { currentRssMB, peakRssMB, runMeasured } from '../lib/rss.js';
+import { alternate } from '../lib/stats.js';
 
-const run = promisify(execFile);
+/** Parts in flight: @uppy/aws-s3's default `limit` (the browser's HTTP/1.1 connections per origin). */
+const PARALLEL = 6;
 
-/** Where the client talks to directUpload(); assumed Companion-style, to align with the real routes. */
-export const ROUTES = {
-  create: '/direct/multipart',
-  signBatch: (uploadId: string, key: string, parts: number[]) =>
-    `/direct/multipart/${encodeURIComponent(uploadId)}/batch?key=${encodeURIComponent(key)}&partNumbers=${parts.join(',')}`,
-  complete: (uploadId: string, key: string) =>
-    `/direct/multipart/${encodeURIComponent(uploadId)}/complete?key=${encodeURIComponent(key)}`,
-  confirm: '/direct/confirm',
-};
+export interface DirectRun {
+  /** Create → parts → list → complete, as the client timed it. */
+  uploadMs: number;
+  /** POST /confirm (server-side copies of the staged object on the store, a ranged read for the type). */
+  confirmMs: number;
+  parts: number;
+  partSize: number;
+  appCpuUploadMs: number;
+  appCpuConfirmMs: number;
+  s3CpuUploadMs: number;
+  s3CpuConfirmMs: number;
+  /** The client's whole process (Node start included). */
+  clientCpuMs: number;
+  clientPeakRssMB: number;
+}
+
+export interface AwsRun {
+  /** Wall time of the command, Python start included. */
+  ms: number;
+  cpuMs: number;
+  peakRssMB: number;
+  s3CpuMs: number;
+}
 
 export interface DirectMultipartFigure {
   sizeMB: number;
   runs: number;
-  partMB: number;
   parallel: number;
-  direct: { mbps: number; runsMs: number[]; appCpuMs: number[]; appPeakRssMB: number };
-  awsCli: { mbps: number; runsMs: number[] };
+  direct: DirectRun[];
+  aws: AwsRun[];
+  /** The app process: resident once listening, and its peak (VmHWM) after every run. */
+  appRestRssMB: number;
+  appPeakRssMB: number;
+  /** The S3 server's peak over the whole figure (both sides). */
+  s3PeakRssMB: number;
 }
 
-interface App {
+interface Child {
   child: ChildProcess;
-  base: string;
+  lines: AsyncIterator<string>;
 }
 
-async function startApp(env: NodeJS.ProcessEnv): Promise<App> {
-  const script = join(import.meta.dirname, 'direct-multipart-server.mjs');
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code} before listening`)));
-    lines.once('line', (line) => resolve(JSON.parse(line).port));
-  });
-  return { child, base: `http://127.0.0.1:${port}` };
+function start(script: string, env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, [script], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  return { child, lines };
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, {
-    ...init,
-    headers: { 'content-type': 'application/json', ...init?.headers },
-  });
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-/** What Uppy's multipart mode does, minus the UI: one file, parts of `partBytes`, `parallel` in flight. */
-async function browserStyleUpload(
-  base: string,
-  file: string,
-  partBytes: number,
-  parallel: number,
-): Promise<void> {
-  const size = (await stat(file)).size;
-  const count = Math.ceil(size / partBytes);
-  const { key, uploadId } = await json<{ key: string; uploadId: string }>(`${base}${ROUTES.create}`, {
-    method: 'POST',
-    body: JSON.stringify({ filename: 'bench.bin', type: 'application/octet-stream', size }),
-  });
-  const handle = await open(file);
-  const etags: string[] = [];
-  try {
-    let next = 1;
-    const lane = async (): Promise<void> => {
-      while (next <= count) {
-        // Uppy signs in small batches; one part per batch keeps the skeleton simple.
-        const n = next++;
-        const { presignedUrls } = await json<{ presignedUrls: Record<string, string> }>(
-          `${base}${ROUTES.signBatch(uploadId, key, [n])}`,
-        );
-        const length = Math.min(partBytes, size - (n - 1) * partBytes);
-        const body = Buffer.alloc(length);
-        await handle.read(body, 0, length, (n - 1) * partBytes);
-        const res = await fetch(presignedUrls[String(n)]!, { method: 'PUT', body });
-        if (!res.ok) throw new Error(`part ${n}: ${res.status} ${await res.text()}`);
-        etags[n - 1] = res.headers.get('etag') ?? '';
-      }
-    };
-    await Promise.all(Array.from({ length: parallel }, lane));
-  } finally {
-    await handle.close();
-  }
-  await json(`${base}${ROUTES.complete(uploadId, key)}`, {
-    method: 'POST',
-    body: JSON.stringify({ parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) }),
-  });
-  await json(`${base}${ROUTES.confirm}`, { method: 'POST', body: JSON.stringify({ uploadKey: key }) });
+/** The child's next stdout line as JSON; an exit before it is an error. */
+async function nextJson<T>({ child, lines }: Child, what: string): Promise<T> {
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`${what} exited ${code}`))),
+  );
+  exited.catch(() => undefined); // only the race reads it; a later exit is no error
+  const { value, done } = await Promise.race([lines.next(), exited]);
+  if (done) throw new Error(`${what} ended without an answer`);
+  return JSON.parse(value) as T;
 }
 
 export async function directMultipartFigure(opts: {
@@ -116,70 +83,131 @@ export async function directMultipartFigure(opts: {
   sizeMB: number;
   runs: number;
   stowageDist: string;
-  partMB?: number;
-  parallel?: number;
+  workDir: string;
 }): Promise<DirectMultipartFigure> {
-  const partMB = opts.partMB ?? 16;
-  const parallel = opts.parallel ?? 4;
+  const here = import.meta.dirname;
   const s3 = await startS3Server({ bucket: 'bench-direct' });
-  const env = {
-    PATH: process.env.PATH,
-    STOWAGE_DIST: opts.stowageDist,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_KEY: s3.accessKeyId,
-    S3_SECRET: s3.secretAccessKey,
-  };
-  // The aws CLI with the same credentials and nothing inherited from the shell.
-  const awsEnv = {
-    PATH: process.env.PATH,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    AWS_DEFAULT_REGION: s3.region,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  };
-  const app = await startApp(env);
-  const appCpuMs: number[] = [];
+  const store = new S3Storage({
+    bucket: s3.bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
+  const s3Cpu = () => processCpuMs(s3.pid);
+  let app: Child | undefined;
   try {
-    const samples = await alternate(opts.runs, {
-      direct: async () => {
-        const before = processCpuMs(app.child.pid ?? -1);
-        const { ms } = await timed(() =>
-          browserStyleUpload(app.base, opts.file, partMB * 1024 * 1024, parallel),
-        );
-        appCpuMs.push(processCpuMs(app.child.pid ?? -1) - before);
-        return ms;
+    app = start(join(here, 'direct-multipart-server.mjs'), {
+      PATH: process.env.PATH,
+      STOWAGE_DIST: opts.stowageDist,
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: s3.bucket,
+      S3_REGION: s3.region,
+      S3_KEY: s3.accessKeyId,
+      S3_SECRET: s3.secretAccessKey,
+    });
+    const { port } = await nextJson<{ port: number }>(app, 'direct-multipart-server.mjs');
+    const appPid = app.child.pid ?? -1;
+    const appRestRssMB = currentRssMB(appPid) ?? Number.NaN;
+    const appCpu = () => processCpuMs(appPid);
+
+    // The same part size and concurrency as the browser-style side; nothing inherited from the shell.
+    let awsConfig: string | undefined;
+    const awsEnv = async (partSize: number) => {
+      if (!partSize) throw new Error('the browser-style side runs first and sets the part size');
+      awsConfig ??= join(opts.workDir, 'aws-direct-config');
+      await writeFile(
+        awsConfig,
+        `[default]\nregion = ${s3.region}\nrequest_checksum_calculation = when_required\n` +
+          `response_checksum_validation = when_required\ns3 =\n  addressing_style = path\n` +
+          `  multipart_chunksize = ${partSize / 1024 / 1024}MB\n  max_concurrent_requests = ${PARALLEL}\n`,
+      );
+      return {
+        PATH: process.env.PATH,
+        HOME: opts.workDir,
+        AWS_ACCESS_KEY_ID: s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        AWS_DEFAULT_REGION: s3.region,
+        AWS_CONFIG_FILE: awsConfig,
+        AWS_SHARED_CREDENTIALS_FILE: join(opts.workDir, 'none'),
+      };
+    };
+    let partSize = 0;
+
+    const samples = await alternate<DirectRun | AwsRun>(opts.runs, {
+      direct: async (): Promise<DirectRun> => {
+        const app0 = appCpu();
+        const s30 = s3Cpu();
+        const client = start(join(here, 'direct-multipart-client.mjs'), {
+          PATH: process.env.PATH,
+          APP: `http://127.0.0.1:${port}/direct`,
+          FILE: opts.file,
+          PARALLEL: String(PARALLEL),
+        });
+        try {
+          await nextJson(client, 'direct-multipart-client.mjs (upload)');
+          const app1 = appCpu();
+          const s31 = s3Cpu();
+          client.child.stdin?.write('confirm\n');
+          const out = await nextJson<{
+            key: string;
+            parts: number;
+            partSize: number;
+            uploadMs: number;
+            confirmMs: number;
+            cpuMs: number;
+            peakRssMB: number;
+          }>(client, 'direct-multipart-client.mjs (confirm)');
+          const run: DirectRun = {
+            uploadMs: out.uploadMs,
+            confirmMs: out.confirmMs,
+            parts: out.parts,
+            partSize: out.partSize,
+            appCpuUploadMs: app1 - app0,
+            appCpuConfirmMs: appCpu() - app1,
+            s3CpuUploadMs: s31 - s30,
+            s3CpuConfirmMs: s3Cpu() - s31,
+            clientCpuMs: out.cpuMs,
+            clientPeakRssMB: out.peakRssMB,
+          };
+          partSize = out.partSize;
+          const { size } = await store.head(out.key);
+          if (size !== opts.sizeMB * 1024 * 1024)
+            throw new Error(`stored ${size} bytes, expected ${opts.sizeMB} MiB`);
+          await store.delete(out.key);
+          return run;
+        } finally {
+          client.child.kill();
+        }
       },
-      awsCli: async () => {
-        const { ms } = await timed(() =>
-          run(
-            'aws',
-            ['--endpoint-url', s3.endpoint, 's3', 'cp', opts.file, `s3://${s3.bucket}/aws/bench.bin`],
-            { env: awsEnv },
-          ),
+      aws: async (): Promise<AwsRun> => {
+        const s30 = s3Cpu();
+        const target = `s3://${s3.bucket}/aws/bench.bin`;
+        const ran = await runMeasured(
+          'aws',
+          ['--endpoint-url', s3.endpoint, 's3', 'cp', '--only-show-errors', opts.file, target],
+          await awsEnv(partSize),
         );
-        return ms;
+        const run: AwsRun = { ms: ran.ms, cpuMs: ran.cpuMs, peakRssMB: ran.rssMB, s3CpuMs: s3Cpu() - s30 };
+        const { size } = await store.head('aws/bench.bin');
+        if (size !== opts.sizeMB * 1024 * 1024)
+          throw new Error(`aws stored ${size} bytes, expected ${opts.sizeMB} MiB`);
+        await store.delete('aws/bench.bin');
+        return run;
       },
     });
-    const direct = samples.direct ?? [];
-    const awsCli = samples.awsCli ?? [];
     return {
       sizeMB: opts.sizeMB,
       runs: opts.runs,
-      partMB,
-      parallel,
-      direct: {
-        mbps: mbps(opts.sizeMB, median(direct)),
-        runsMs: direct,
-        appCpuMs,
-        appPeakRssMB: peakRssMB(app.child.pid ?? -1) ?? Number.NaN,
-      },
-      awsCli: { mbps: mbps(opts.sizeMB, median(awsCli)), runsMs: awsCli },
+      parallel: PARALLEL,
+      direct: samples.direct as DirectRun[],
+      aws: samples.aws as AwsRun[],
+      appRestRssMB,
+      appPeakRssMB: peakRssMB(appPid) ?? Number.NaN,
+      s3PeakRssMB: peakRssMB(s3.pid) ?? Number.NaN,
     };
   } finally {
-    app.child.kill();
+    app?.child.kill();
     await s3.stop();
   }
 }
