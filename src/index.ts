@@ -1,7 +1,7 @@
 export type { CloudinaryConfig } from '../adapters/cloudinary/config.js';
 export { DEFAULT_LOCAL_ROOT, type LocalConfig } from '../adapters/local/config.js';
 export type { S3Config } from '../adapters/s3/config/index.js';
-export { readAll, toReadable } from './body.js';
+export { createStorage } from './config/create-storage.js';
 export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './config/platform.js';
 export {
   parseStorageUrl,
@@ -9,14 +9,14 @@ export {
   resolveStorageConfig,
   type StorageConfig,
 } from './config/resolve.js';
-export { createStorage } from './create-storage.js';
+export { readAll, toReadable } from './core/body.js';
 export {
   type ErrorCode,
   isStowageError,
   StowageError,
   type StowageErrorOptions,
   statusOf,
-} from './errors.js';
+} from './core/errors.js';
 export {
   type Digest,
   DigestStream,
@@ -24,8 +24,27 @@ export {
   normaliseSha256,
   sha256Of,
   verifyDigest,
-} from './integrity.js';
-export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './keys.js';
+} from './core/integrity.js';
+export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './core/keys.js';
+export type {
+  Body,
+  ByteRange,
+  Capabilities,
+  DirectUpload,
+  GetOptions,
+  GetResult,
+  IncompleteUpload,
+  ListOptions,
+  MultipartUploads,
+  ObjectInfo,
+  PresignUploadOptions,
+  PutOptions,
+  SignedPart,
+  Storage,
+  SweepIncompleteOptions,
+  UploadedPart,
+  UrlOptions,
+} from './core/types.js';
 export {
   type ArtifactsError,
   type ArtifactsHandle,
@@ -46,7 +65,6 @@ export {
   readiness,
   resolveHfFiles,
 } from './loader/index.js';
-export { type Logger, setLogger } from './log.js';
 export {
   MANIFEST_FILE,
   type Manifest,
@@ -58,24 +76,6 @@ export {
   type StoredEntry,
   serializeManifest,
   writeManifest,
-} from './manifest.js';
-export { redact, registerSecret } from './redact.js';
-export type {
-  Body,
-  ByteRange,
-  Capabilities,
-  DirectUpload,
-  GetOptions,
-  GetResult,
-  IncompleteUpload,
-  ListOptions,
-  MultipartUploads,
-  ObjectInfo,
-  PresignUploadOptions,
-  PutOptions,
-  SignedPart,
-  Storage,
-  SweepIncompleteOptions,
-  UploadedPart,
-  UrlOptions,
-} from './types.js';
+} from './loader/manifest.js';
+export { type Logger, setLogger } from './util/log.js';
+export { redact, registerSecret } from './util/redact.js';

@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { isStowageError, StowageError } from '../errors.js';
-import { setLogger } from '../log.js';
+import { isStowageError, StowageError } from '../core/errors.js';
 import { parseSize } from '../util/bytes.js';
+import { setLogger } from '../util/log.js';
 import { cliMessage, EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 import type { UploadVerification } from './migrate-assets.js';
 import { defineMirror } from './mirror-command.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StowageError } from '../../src/errors.js';
-import type { ObjectInfo, Storage } from '../../src/types.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { ObjectInfo, Storage } from '../../src/core/types.js';
 import {
   closingStream,
   collect,

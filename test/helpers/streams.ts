@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect } from 'vitest';
-import { type ErrorCode, StowageError } from '../../src/errors.js';
+import { type ErrorCode, StowageError } from '../../src/core/errors.js';
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
