@@ -1,31 +1,11 @@
-export type { CloudinaryConfig } from '../adapters/cloudinary/config.js';
-export { DEFAULT_LOCAL_ROOT, type LocalConfig } from '../adapters/local/config.js';
-export type { S3Config } from '../adapters/s3/config/index.js';
+// The root entry point: the Storage contract, createStorage, errors, the boot
+// loader and platform detection. Adapters have their own entry points
+// (stowage/local, /memory, /s3, /cloudinary), middleware is stowage/express,
+// the programmatic CLI is stowage/cli; everything else is internal.
 export { createStorage } from './config/create-storage.js';
 export { detectPlatform, type PlatformInfo, warnIfEphemeral } from './config/platform.js';
-export {
-  parseStorageUrl,
-  type ResolvedConfig,
-  resolveStorageConfig,
-  type StorageConfig,
-} from './config/resolve.js';
-export { readAll, toReadable } from './core/body.js';
-export {
-  type ErrorCode,
-  isStowageError,
-  StowageError,
-  type StowageErrorOptions,
-  statusOf,
-} from './core/errors.js';
-export {
-  type Digest,
-  DigestStream,
-  digestFile,
-  normaliseSha256,
-  sha256Of,
-  verifyDigest,
-} from './core/integrity.js';
-export { encodeKeyPath, MAX_KEY_BYTES, validateKey, validatePrefix } from './core/keys.js';
+export type { StorageConfig } from './config/resolve.js';
+export { type ErrorCode, isStowageError, StowageError, type StowageErrorOptions } from './core/errors.js';
 export type {
   Body,
   ByteRange,
@@ -40,6 +20,7 @@ export type {
   PresignUploadOptions,
   PutOptions,
   SignedPart,
+  StagedDigest,
   Storage,
   SweepIncompleteOptions,
   UploadedPart,
@@ -52,7 +33,6 @@ export {
   type ArtifactsState,
   type ArtifactsStatus,
   artifacts,
-  defaultCacheDir,
   type FileStatus,
   type HfPinnedFile,
   type LoadArtifactsOptions,
@@ -62,20 +42,6 @@ export {
   loadModel,
   type ModelSource,
   type RestoredFile,
-  readiness,
   resolveHfFiles,
 } from './loader/index.js';
-export {
-  MANIFEST_FILE,
-  type Manifest,
-  type ManifestEntry,
-  mergeManifests,
-  parseManifest,
-  readManifest,
-  type SourceEntry,
-  type StoredEntry,
-  serializeManifest,
-  writeManifest,
-} from './loader/manifest.js';
-export { type Logger, setLogger } from './util/log.js';
-export { redact, registerSecret } from './util/redact.js';
+export { registerSecret } from './util/redact.js';
