@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { StowageError } from '../../src/core/errors.js';
+import type { Storage } from '../../src/core/types.js';
 import { type DirectUploadOptions, directUpload } from '../../src/express/direct-upload/index.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import { upload } from '../../src/express/upload/index.js';
-import type { Storage } from '../../src/core/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
