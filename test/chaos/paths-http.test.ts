@@ -7,7 +7,7 @@ import { MemoryStorage } from '../../adapters/memory/index.js';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { encodeKeyPath } from '../../src/core/keys.js';
 import type { Storage } from '../../src/core/types.js';
-import { ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
+import { ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { EXPRESS_VERSIONS, rawRequest, serveApp } from '../express/serve/harness.js';
 import { allKeys, close, listen, uploadApp } from '../express/upload/harness.js';
 import { postMultipart } from '../helpers/raw-multipart.js';
