@@ -1,4 +1,4 @@
-import type { StowageError } from '../../src/errors.js';
+import type { StowageError } from '../../src/core/errors.js';
 import { CallTracker, type CloudinaryClient, type CloudinaryResource, sdk } from './client.js';
 import { mapSdkError } from './errors.js';
 

@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import cloudinary from 'cloudinary';
-import { StowageError, throwIfAborted } from '../../src/errors.js';
+import { StowageError, throwIfAborted } from '../../src/core/errors.js';
 import { mapSdkError } from './errors.js';
 import type { ResourceType } from './public-id.js';
 import type { Settings } from './settings.js';

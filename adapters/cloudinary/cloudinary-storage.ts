@@ -4,10 +4,15 @@ import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { checkPresignOptions } from '../../src/adapter-kit/presign-options.js';
 import { beginWrite, type Write, writeFailure } from '../../src/adapter-kit/write.js';
-import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
-import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
-import { validateKey, validatePrefix } from '../../src/keys.js';
-import { compareKeys } from '../../src/ordering.js';
+import {
+  checkOptionsObject,
+  checkRange,
+  checkUrlOptions,
+  invalidArg,
+  resolveRange,
+} from '../../src/core/args.js';
+import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/core/errors.js';
+import { validateKey, validatePrefix } from '../../src/core/keys.js';
 import type {
   Body,
   Capabilities,
@@ -20,7 +25,8 @@ import type {
   PutOptions,
   Storage,
   UrlOptions,
-} from '../../src/types.js';
+} from '../../src/core/types.js';
+import { compareKeys } from '../../src/util/ordering.js';
 import { ChunkedUpload, readHead } from './chunked-upload.js';
 import { CloudinaryClient, type CloudinaryResource, sdk } from './client.js';
 import { CONTEXT_EMPTY, CONTEXT_EXT, contextOf, customContext, fieldsOf } from './context.js';

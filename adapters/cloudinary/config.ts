@@ -6,9 +6,9 @@
 import { type CredentialsMode, defineAdapter } from '../../src/config/adapter-definition.js';
 import { readQuery } from '../../src/config/url-query.js';
 import { hostIsStore, parseUrlText } from '../../src/config/url-text.js';
-import { StowageError } from '../../src/errors.js';
-import { normalisePrefix } from '../../src/keys.js';
-import { importPeer } from '../../src/optional-peer.js';
+import { StowageError } from '../../src/core/errors.js';
+import { normalisePrefix } from '../../src/core/keys.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import { CLOUDINARY_SDK } from './peers.js';
 
 /** Options of CloudinaryStorage that configuration can set. */

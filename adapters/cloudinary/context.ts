@@ -1,4 +1,4 @@
-import type { ObjectInfo } from '../../src/types.js';
+import type { ObjectInfo } from '../../src/core/types.js';
 
 /**
  * What stowage keeps in a resource's context (Cloudinary's key=value

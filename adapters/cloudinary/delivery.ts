@@ -1,5 +1,5 @@
 import { addAbortSignal, type Readable, Transform, type TransformCallback } from 'node:stream';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 import type { CloudinaryClient } from './client.js';
 
 /**

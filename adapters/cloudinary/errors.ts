@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { isStowageError, StowageError } from '../../src/errors.js';
-import { redact } from '../../src/redact.js';
+import { isStowageError, StowageError } from '../../src/core/errors.js';
+import { redact } from '../../src/util/redact.js';
 
 /**
  * Maps what the SDK rejects with (plain `{ message, http_code }` objects,

@@ -4,7 +4,7 @@
  * module is imported here, at load, through importPeer: without the SDK,
  * `import 'stowage/cloudinary'` fails with one StowageError naming what to install.
  */
-import { importPeer } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import { CLOUDINARY_SDK } from './peers.js';
 
 export {

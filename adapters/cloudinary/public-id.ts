@@ -1,5 +1,5 @@
 import mime from 'mime-types';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 
 /**
  * How stowage keys become Cloudinary public_ids, and back.

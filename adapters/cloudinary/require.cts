@@ -3,7 +3,7 @@
  * static entry through require(esm), so a CommonJS app without the SDK gets
  * the same one StowageError naming what to install as the ESM import.
  */
-import { requirePeer } from '../../src/optional-peer.js';
+import { requirePeer } from '../../src/util/optional-peer.js';
 import { CLOUDINARY_SDK } from './peers.js';
 
 export = requirePeer(

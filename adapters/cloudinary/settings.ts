@@ -1,7 +1,7 @@
 import { checkInteger } from '../../src/adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../../src/args.js';
-import { normalisePrefix } from '../../src/keys.js';
-import { registerSecret } from '../../src/redact.js';
+import { checkOptionsObject, invalidArg } from '../../src/core/args.js';
+import { normalisePrefix } from '../../src/core/keys.js';
+import { registerSecret } from '../../src/util/redact.js';
 import type { CloudinaryConfig } from './config.js';
 import type { ResourceType } from './public-id.js';
 

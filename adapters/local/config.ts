@@ -3,10 +3,10 @@
  */
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { invalidArg } from '../../src/args.js';
 import { defineAdapter } from '../../src/config/adapter-definition.js';
 import { readQuery } from '../../src/config/url-query.js';
-import { StowageError } from '../../src/errors.js';
+import { invalidArg } from '../../src/core/args.js';
+import { StowageError } from '../../src/core/errors.js';
 
 /** Options of LocalStorage that configuration can set. */
 export interface LocalConfig {

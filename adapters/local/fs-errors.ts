@@ -1,4 +1,4 @@
-import { isAbortError, isStowageError, StowageError } from '../../src/errors.js';
+import { isAbortError, isStowageError, StowageError } from '../../src/core/errors.js';
 
 /** Maps a filesystem or stream error to the error class, naming the key. */
 export function mapFsError(err: unknown, key: string, action: string): StowageError {

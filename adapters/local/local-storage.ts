@@ -5,12 +5,16 @@ import { addAbortSignal, type Readable } from 'node:stream';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
-import { checkOptionsObject, checkRange, checkUrlOptions, invalidArg, resolveRange } from '../../src/args.js';
 import { warnIfEphemeral } from '../../src/config/platform.js';
-import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/errors.js';
-import { KeyedMutex } from '../../src/keyed-mutex.js';
-import { encodeKeyPath, validatePrefix } from '../../src/keys.js';
-import { etagFromSha256 } from '../../src/ordering.js';
+import {
+  checkOptionsObject,
+  checkRange,
+  checkUrlOptions,
+  invalidArg,
+  resolveRange,
+} from '../../src/core/args.js';
+import { foundOrNot, isStowageError, StowageError, throwIfAborted } from '../../src/core/errors.js';
+import { encodeKeyPath, validatePrefix } from '../../src/core/keys.js';
 import type {
   Body,
   Capabilities,
@@ -22,8 +26,10 @@ import type {
   StagedDigest,
   Storage,
   UrlOptions,
-} from '../../src/types.js';
+} from '../../src/core/types.js';
 import { withDownloadParam } from '../../src/util/content-disposition.js';
+import { KeyedMutex } from '../../src/util/keyed-mutex.js';
+import { etagFromSha256 } from '../../src/util/ordering.js';
 import { isNotFound, mapFsError } from './fs-errors.js';
 import { SafeRoot } from './safe-root.js';
 import { readSidecar, removeSidecar, type SidecarRecord, sidecarPath, stageSidecar } from './sidecar.js';

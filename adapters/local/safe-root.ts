@@ -1,7 +1,7 @@
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StowageError } from '../../src/errors.js';
-import { validateKey } from '../../src/keys.js';
+import { StowageError } from '../../src/core/errors.js';
+import { validateKey } from '../../src/core/keys.js';
 
 /** Names stowage keeps for itself next to the data: temp files and metadata sidecars. */
 export const RESERVED_PREFIX = '.stowage';

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareKeys } from '../../src/ordering.js';
+import { compareKeys } from '../../src/util/ordering.js';
 import { isRealDirectory, RESERVED_PREFIX, type SafeRoot } from './safe-root.js';
 
 /** A key found by the walk, with the path of the directory holding it. */

@@ -2,10 +2,9 @@ import { Readable, Writable } from 'node:stream';
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite, writeFailure } from '../../src/adapter-kit/write.js';
-import { checkOptionsObject, checkRange, checkUrlOptions, resolveRange } from '../../src/args.js';
-import { StowageError, throwIfAborted } from '../../src/errors.js';
-import { encodeKeyPath, validateKey, validatePrefix } from '../../src/keys.js';
-import { compareKeys, etagFromSha256 } from '../../src/ordering.js';
+import { checkOptionsObject, checkRange, checkUrlOptions, resolveRange } from '../../src/core/args.js';
+import { StowageError, throwIfAborted } from '../../src/core/errors.js';
+import { encodeKeyPath, validateKey, validatePrefix } from '../../src/core/keys.js';
 import type {
   Body,
   Capabilities,
@@ -16,8 +15,9 @@ import type {
   PutOptions,
   Storage,
   UrlOptions,
-} from '../../src/types.js';
+} from '../../src/core/types.js';
 import { withDownloadParam } from '../../src/util/content-disposition.js';
+import { compareKeys, etagFromSha256 } from '../../src/util/ordering.js';
 
 export interface MemoryStorageOptions {
   /** Base URL that url() builds on; defaults to "memory://". */

@@ -7,8 +7,8 @@ import {
   type S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { StowageError } from '../../src/errors.js';
-import type { ObjectInfo } from '../../src/types.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { ObjectInfo } from '../../src/core/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
 

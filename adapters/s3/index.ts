@@ -4,7 +4,7 @@
  * are imported here, at load, through importPeer: without the SDK,
  * `import 'stowage/s3'` fails with one StowageError naming what to install.
  */
-import { importPeer } from '../../src/optional-peer.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import { S3_SDK } from './peers.js';
 
 export type { ChecksumMode, S3StorageOptions } from './options.js';

@@ -1,5 +1,5 @@
-import { invalidArg } from '../../src/args.js';
-import type { ObjectInfo } from '../../src/types.js';
+import { invalidArg } from '../../src/core/args.js';
+import type { ObjectInfo } from '../../src/core/types.js';
 
 /** Stored as x-amz-meta-sha256: the content's hex sha256, when known before the upload started. */
 export const SHA256_META = 'sha256';

@@ -7,9 +7,9 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { invalidArg } from '../../src/args.js';
-import { importPeer } from '../../src/optional-peer.js';
-import type { MultipartUploads, ObjectInfo, SignedPart, UploadedPart } from '../../src/types.js';
+import { invalidArg } from '../../src/core/args.js';
+import type { MultipartUploads, ObjectInfo, SignedPart, UploadedPart } from '../../src/core/types.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import { checkUserMetadata, infoFromHead } from './metadata.js';
 import { MAX_PART_SIZE, MIN_PART_SIZE, type ResolvedS3Options } from './options.js';
 import { PageTokens } from './pagination.js';

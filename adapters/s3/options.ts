@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkInteger } from '../../src/adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../../src/args.js';
-import { normalisePrefix } from '../../src/keys.js';
-import { registerSecret } from '../../src/redact.js';
+import { checkOptionsObject, invalidArg } from '../../src/core/args.js';
+import { normalisePrefix } from '../../src/core/keys.js';
+import { registerSecret } from '../../src/util/redact.js';
 import type { S3Config } from './config/types.js';
 import { findPreset, type S3Preset } from './presets.js';
 

@@ -1,4 +1,4 @@
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 
 /**
  * Remembers the continuation tokens (or markers) of one listing. Some

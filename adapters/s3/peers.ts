@@ -1,5 +1,5 @@
 /** The AWS SDK packages the S3 adapter loads through importPeer (optional peers of stowage). */
-import type { PeerGroup } from '../../src/optional-peer.js';
+import type { PeerGroup } from '../../src/util/optional-peer.js';
 
 const S3_PACKAGES = ['@aws-sdk/client-s3', '@aws-sdk/s3-request-presigner', '@aws-sdk/s3-presigned-post'];
 

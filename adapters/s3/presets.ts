@@ -1,4 +1,4 @@
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 
 /**
  * What a store is known to do; anything given explicitly in the options wins.

@@ -1,6 +1,6 @@
-import { checkOptionsObject, checkPutOptions, invalidArg } from '../../src/args.js';
-import { StowageError } from '../../src/errors.js';
-import type { PresignUploadOptions } from '../../src/types.js';
+import { checkOptionsObject, checkPutOptions, invalidArg } from '../../src/core/args.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { PresignUploadOptions } from '../../src/core/types.js';
 import { checkUserMetadata } from './metadata.js';
 import type { S3Preset } from './presets.js';
 import type { PresignPutRequest } from './presign-put.js';

@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { invalidArg } from '../../src/args.js';
-import { importPeer } from '../../src/optional-peer.js';
-import type { DirectUpload } from '../../src/types.js';
+import { invalidArg } from '../../src/core/args.js';
+import type { DirectUpload } from '../../src/core/types.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import type { ResolvedS3Options } from './options.js';
 import { S3_PRESIGNER } from './peers.js';
 import { mapS3Error } from './s3-errors.js';

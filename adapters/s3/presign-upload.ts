@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { checkPresignOptions } from '../../src/adapter-kit/presign-options.js';
-import { importPeer } from '../../src/optional-peer.js';
-import type { DirectUpload, PresignUploadOptions } from '../../src/types.js';
+import type { DirectUpload, PresignUploadOptions } from '../../src/core/types.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import { checkUserMetadata } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
 import { S3_PRESIGNED_POST } from './peers.js';

@@ -12,8 +12,8 @@ import {
   type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import { type Write, writeFailure } from '../../src/adapter-kit/write.js';
-import { StowageError, untilAborted } from '../../src/errors.js';
-import type { ObjectInfo, PutOptions } from '../../src/types.js';
+import { StowageError, untilAborted } from '../../src/core/errors.js';
+import type { ObjectInfo, PutOptions } from '../../src/core/types.js';
 import { SHA256_META } from './metadata.js';
 import type { ResolvedS3Options } from './options.js';
 import { type Part, PartReader } from './part-reader.js';

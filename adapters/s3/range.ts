@@ -1,5 +1,5 @@
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 
 /** "bytes 100-1099/10000" → { start, end, size }; undefined when absent or malformed. */
 export function parseContentRange(

@@ -1,4 +1,4 @@
-import { type ErrorCode, isAbortError, isStowageError, StowageError } from '../../src/errors.js';
+import { type ErrorCode, isAbortError, isStowageError, StowageError } from '../../src/core/errors.js';
 
 /** The parts of an AWS SDK v3 service or network error we look at. */
 interface SdkErrorShape {

@@ -11,9 +11,9 @@ import {
 import { defaultContentType } from '../../src/adapter-kit/content-type.js';
 import { checkListOptions } from '../../src/adapter-kit/list-options.js';
 import { beginWrite } from '../../src/adapter-kit/write.js';
-import { checkOptionsObject, checkRange, checkUrlOptions } from '../../src/args.js';
-import { foundOrNot, StowageError, throwIfAborted } from '../../src/errors.js';
-import { validateKey, validatePrefix } from '../../src/keys.js';
+import { checkOptionsObject, checkRange, checkUrlOptions } from '../../src/core/args.js';
+import { foundOrNot, StowageError, throwIfAborted } from '../../src/core/errors.js';
+import { validateKey, validatePrefix } from '../../src/core/keys.js';
 import type {
   Body,
   Capabilities,
@@ -29,7 +29,7 @@ import type {
   Storage,
   SweepIncompleteOptions,
   UrlOptions,
-} from '../../src/types.js';
+} from '../../src/core/types.js';
 import { buildClient } from './client.js';
 import { copyObject, multipartCopy } from './copy.js';
 import { checkUserMetadata, infoFromHead } from './metadata.js';

@@ -1,5 +1,5 @@
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { IncompleteUpload, SweepIncompleteOptions } from '../../src/types.js';
+import type { IncompleteUpload, SweepIncompleteOptions } from '../../src/core/types.js';
 import { PageTokens } from './pagination.js';
 
 /**

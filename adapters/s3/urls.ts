@@ -1,8 +1,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { invalidArg } from '../../src/args.js';
-import { encodeKeyPath } from '../../src/keys.js';
-import { importPeer } from '../../src/optional-peer.js';
+import { invalidArg } from '../../src/core/args.js';
+import { encodeKeyPath } from '../../src/core/keys.js';
 import { attachmentDisposition, downloadName } from '../../src/util/content-disposition.js';
+import { importPeer } from '../../src/util/optional-peer.js';
 import type { ResolvedS3Options } from './options.js';
 import { S3_PRESIGNER } from './peers.js';
 import { mapS3Error } from './s3-errors.js';

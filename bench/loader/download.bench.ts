@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import { digestFile } from '../../src/integrity.js';
+import { digestFile } from '../../src/core/integrity.js';
 import { loadModel } from '../../src/loader/index.js';
 import { startHttpRangeServer } from '../../test/servers/http-range-server.js';
 import { startS3Server } from '../../test/servers/s3-server.js';

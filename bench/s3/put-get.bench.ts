@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import { digestFile } from '../../src/integrity.js';
+import { digestFile } from '../../src/core/integrity.js';
 import { startS3Server } from '../../test/servers/s3-server.js';
 import { processCpuMs } from '../lib/cpu.js';
 import { reportFigure } from '../lib/report.js';

@@ -9,11 +9,11 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { Storage } from '../../src/core/types.js';
 import { type DirectUploadOptions, directUpload } from '../../src/express/direct-upload/index.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import { upload } from '../../src/express/upload/index.js';
-import type { Storage } from '../../src/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -92,7 +92,7 @@ function uppyBundle(): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { createStorage } = await import('../../src/create-storage.js');
+  const { createStorage } = await import('../../src/config/create-storage.js');
   const storage = await createStorage();
   const port = Number(process.env.PORT ?? 3000);
   browserUploadApp(storage).listen(port, () => console.log(`http://localhost:${port}`));

@@ -11,8 +11,9 @@
  * the server then restores them at boot. --if-missing does nothing when the
  * output (or, with --publish, stowage.lock.json) already exists.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -104,12 +105,12 @@ if (!args.publish) {
   await writeModel(args.out);
   console.log(`wrote ${args.out}: ${buckets} weights (${mb} MiB)`);
 } else {
-  const { createStorage, digestFile, writeManifest } = await import('stowage');
+  const { createStorage } = await import('stowage');
   const scratch = await mkdtemp(join(tmpdir(), 'stowage-model-'));
   try {
     const temp = join(scratch, basename(args.out));
     await writeModel(temp);
-    const { sha256, size } = await digestFile(temp);
+    const { sha256, size } = await digestOf(temp);
     const storage = await createStorage(target);
     // Content-addressed, as migrate-assets names keys: a new model never overwrites the old one.
     const key = `sha256/${sha256.slice(0, 2)}/${sha256}.f32`;
@@ -121,15 +122,27 @@ if (!args.publish) {
       });
     }
     // The lock file names the store without credentials; the server gets them from STOWAGE_URL.
-    await writeManifest({
+    const lock = {
       version: 1,
       storage: withoutCredentials(target),
       files: [{ path: args.out, key, size, sha256, contentType: 'application/octet-stream' }],
-    });
+    };
+    await writeFile('stowage.lock.json', `${JSON.stringify(lock, null, 2)}\n`);
     console.log(
       `published ${args.out} (${size} bytes, sha256 ${sha256.slice(0, 12)}…) and wrote stowage.lock.json`,
     );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** sha256 (hex) and size of a file, read once as a stream. */
+async function digestOf(path) {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
 }

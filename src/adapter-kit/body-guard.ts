@@ -1,5 +1,5 @@
 import { finished, Readable } from 'node:stream';
-import { isAbortError, StowageError } from '../errors.js';
+import { isAbortError, StowageError } from '../core/errors.js';
 
 /**
  * Reads a put()'s body and names its failures at the source: whatever error

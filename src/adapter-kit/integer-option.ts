@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 
 export interface IntegerBounds {
   /** Smallest accepted value; default 0. */

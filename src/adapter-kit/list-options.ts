@@ -1,5 +1,5 @@
-import { checkOptionsObject, invalidArg } from '../args.js';
-import type { ListOptions } from '../types.js';
+import { checkOptionsObject, invalidArg } from '../core/args.js';
+import type { ListOptions } from '../core/types.js';
 import { checkInteger } from './integer-option.js';
 
 export interface CheckedListOptions {

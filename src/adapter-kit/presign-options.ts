@@ -1,5 +1,5 @@
-import { checkOptionsObject, checkPutOptions, invalidArg } from '../args.js';
-import type { PresignUploadOptions } from '../types.js';
+import { checkOptionsObject, checkPutOptions, invalidArg } from '../core/args.js';
+import type { PresignUploadOptions } from '../core/types.js';
 import { isMimeTypeOrPrefix } from './content-type.js';
 import { checkInteger } from './integer-option.js';
 

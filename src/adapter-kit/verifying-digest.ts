@@ -1,6 +1,6 @@
 import type { TransformCallback } from 'node:stream';
-import { StowageError } from '../errors.js';
-import { DigestStream, verifyDigest } from '../integrity.js';
+import { StowageError } from '../core/errors.js';
+import { DigestStream, verifyDigest } from '../core/integrity.js';
 
 export interface Expectations {
   size?: number;

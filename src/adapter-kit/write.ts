@@ -1,12 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { checkPutOptions } from '../args.js';
-import { toReadable } from '../body.js';
-import { awaitCommit } from '../commit-gate.js';
-import { isAbortError, StowageError, throwIfAborted } from '../errors.js';
-import { validateKey } from '../keys.js';
-import type { Body, PutOptions, StagedDigest, Storage } from '../types.js';
+import { checkPutOptions } from '../core/args.js';
+import { toReadable } from '../core/body.js';
+import { isAbortError, StowageError, throwIfAborted } from '../core/errors.js';
+import { validateKey } from '../core/keys.js';
+import type { Body, PutOptions, StagedDigest, Storage } from '../core/types.js';
 import { GuardedBody } from './body-guard.js';
+import { awaitCommit } from './commit-gate.js';
 import { VerifyingDigest } from './verifying-digest.js';
 
 /** What an adapter adds to the shared checks (both run before the body is touched). */

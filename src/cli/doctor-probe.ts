@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config/registry.js';
-import { isStowageError, StowageError } from '../errors.js';
-import { normalisePrefix } from '../keys.js';
-import type { Storage } from '../types.js';
+import { isStowageError, StowageError } from '../core/errors.js';
+import { normalisePrefix } from '../core/keys.js';
+import type { Storage } from '../core/types.js';
 import type { CheckResult } from './doctor.js';
 import { openStorage } from './storage-target.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { S3_PRESETS } from '../../adapters/s3/presets.js';
 import { type StorageConfig, storageUrlOf } from '../config/registry.js';
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import { Probe } from './doctor-probe.js';
 import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
 

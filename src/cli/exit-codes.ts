@@ -1,4 +1,4 @@
-import { type ErrorCode, isStowageError } from '../errors.js';
+import { type ErrorCode, isStowageError } from '../core/errors.js';
 
 /** Documented exit codes of the `stowage` CLI. Scripts switch on them: add, never renumber. */
 export const EXIT = {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { digestFile } from '../integrity.js';
+import { digestFile } from '../core/integrity.js';
 import { WHOLE_FILE_LIMIT } from './file-body.js';
 import type { AppFile } from './repo-files.js';
 

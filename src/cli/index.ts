@@ -17,10 +17,9 @@ export {
   type PlannedFile,
   type UploadVerification,
 } from './migrate-assets.js';
-export { EXIT_CODES_HELP, type RunOptions, runCli } from './program.js';
-export { type ProgressReporter, silentProgress } from './progress.js';
+export { type RunOptions, runCli } from './program.js';
+export type { ProgressReporter } from './progress.js';
 export { type PulledFile, type PullOptions, type PullResult, pull } from './pull.js';
-export { ASSET_EXTENSIONS, DEFAULT_MIN_SIZE } from './select.js';
 export { type SweepCommandOptions, type SweepCommandResult, sweep } from './sweep.js';
 export type { CliIO, OutputStream } from './ui.js';
 export {

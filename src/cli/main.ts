@@ -1,5 +1,5 @@
-import { setLogger } from '../log.js';
-import { redact } from '../redact.js';
+import { setLogger } from '../util/log.js';
+import { redact } from '../util/redact.js';
 import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { cliMessage, EXIT, exitCodeFor } from './exit-codes.js';
 import { runCli } from './program.js';

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { MANIFEST_FILE, type Manifest, readManifest } from '../manifest.js';
-import type { Storage } from '../types.js';
+import type { Storage } from '../core/types.js';
+import { MANIFEST_FILE, type Manifest, readManifest } from '../loader/manifest.js';
 import { checkStorageAccess, manifestUrl, openStorage, resolveStorageUrl } from './storage-target.js';
 
 export interface ManifestSourceOptions {

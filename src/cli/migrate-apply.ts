@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { StowageError, throwIfAborted } from '../errors.js';
+import { StowageError, throwIfAborted } from '../core/errors.js';
+import type { Storage } from '../core/types.js';
 import {
   type Manifest,
   type ManifestEntry,
   mergeManifests,
   serializeManifest,
   writeManifest,
-} from '../manifest.js';
-import type { Storage } from '../types.js';
+} from '../loader/manifest.js';
 import { fileBody } from './file-body.js';
 import { gitUntrack } from './git.js';
 import type { MigrateAssetsResult, PlannedFile, UploadVerification } from './migrate-assets.js';

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
 import type mimeTypes from 'mime-types';
-import { invalidArg } from '../args.js';
-import { isStowageError, throwIfAborted } from '../errors.js';
-import { validateKey } from '../keys.js';
-import { type Manifest, type ManifestEntry, readManifest } from '../manifest.js';
-import type { Storage } from '../types.js';
+import { invalidArg } from '../core/args.js';
+import { isStowageError, throwIfAborted } from '../core/errors.js';
+import { validateKey } from '../core/keys.js';
+import type { Storage } from '../core/types.js';
+import { type Manifest, type ManifestEntry, readManifest } from '../loader/manifest.js';
 import { lazyRequire } from '../util/lazy-require.js';
 import { comparePaths } from './format.js';
 import { HashCache } from './hash-cache.js';

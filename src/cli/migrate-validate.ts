@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { invalidArg } from '../args.js';
-import { isStowageError } from '../errors.js';
-import { MANIFEST_FILE } from '../manifest.js';
+import { invalidArg } from '../core/args.js';
+import { isStowageError } from '../core/errors.js';
+import { MANIFEST_FILE } from '../loader/manifest.js';
 import { isGitWorkTree } from './git.js';
 import type { MigrateAssetsOptions, UploadVerification } from './migrate-assets.js';
 import { type ProgressReporter, silentProgress } from './progress.js';

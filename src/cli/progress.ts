@@ -1,5 +1,5 @@
-import { redact } from '../redact.js';
 import { formatBytes } from '../util/bytes.js';
+import { redact } from '../util/redact.js';
 import type { StatusLine } from './status-line.js';
 
 /**

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import type picomatchModule from 'picomatch';
-import { MANIFEST_FILE } from '../manifest.js';
+import { MANIFEST_FILE } from '../loader/manifest.js';
 import { lazyRequire } from '../util/lazy-require.js';
 import type { AppFile } from './repo-files.js';
 import { SLUGIGNORE_FILE } from './slugignore.js';

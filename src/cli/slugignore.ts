@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ignoreModule from 'ignore';
 import type { Ignore } from 'ignore';
-import { writeFileAtomic } from '../atomic-file.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { lazyRequire } from '../util/lazy-require.js';
 
 export const SLUGIGNORE_FILE = '.slugignore';

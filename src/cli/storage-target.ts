@@ -1,9 +1,9 @@
+import { createStorageFrom } from '../config/create-storage.js';
 import { type StorageConfig, storageUrlOf } from '../config/registry.js';
 import { type ResolvedConfig, resolveStorageConfig } from '../config/resolve.js';
-import { createStorageFrom } from '../create-storage.js';
-import { isStowageError, StowageError } from '../errors.js';
-import { redactUrl } from '../redact.js';
-import type { Storage } from '../types.js';
+import { isStowageError, StowageError } from '../core/errors.js';
+import type { Storage } from '../core/types.js';
+import { redactUrl } from '../util/redact.js';
 
 export interface StorageTarget {
   /** The storage URL without credentials: what the manifest records and messages show. */

@@ -1,5 +1,5 @@
-import type { Logger } from '../log.js';
-import { redact } from '../redact.js';
+import type { Logger } from '../util/log.js';
+import { redact } from '../util/redact.js';
 import { BarProgress, LineProgress, type ProgressReporter, silentProgress } from './progress.js';
 import { StatusLine } from './status-line.js';
 

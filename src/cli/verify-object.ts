@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
-import { isStowageError } from '../errors.js';
-import { DigestStream } from '../integrity.js';
-import type { Storage } from '../types.js';
+import { isStowageError } from '../core/errors.js';
+import { DigestStream } from '../core/integrity.js';
+import type { Storage } from '../core/types.js';
 
 export type ObjectCheck =
   | { ok: true; method: 'head' | 'read-back' }

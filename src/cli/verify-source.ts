@@ -1,4 +1,4 @@
-import { isStowageError } from '../errors.js';
+import { isStowageError } from '../core/errors.js';
 import type { ResolvedLoaderOptions } from '../loader/options.js';
 import { withRetries } from '../loader/retry.js';
 import { resolveSource } from '../loader/source.js';

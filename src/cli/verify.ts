@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { digestFile } from '../integrity.js';
+import { digestFile } from '../core/integrity.js';
+import type { Storage } from '../core/types.js';
+import type { ManifestEntry } from '../loader/manifest.js';
 import { resolveLoaderOptions } from '../loader/options.js';
-import type { ManifestEntry } from '../manifest.js';
-import type { Storage } from '../types.js';
 import { hubOptionsFrom } from './loader-env.js';
 import { type ManifestSourceOptions, openManifestSource } from './manifest-source.js';
 import { runPool } from './pool.js';

@@ -1,4 +1,4 @@
-import type { Storage } from '../types.js';
+import type { Storage } from '../core/types.js';
 
 /**
  * `'optional'`: a URL may name a store without its secrets (stowage.lock.json

@@ -1,4 +1,4 @@
-import { log } from '../log.js';
+import { log } from '../util/log.js';
 
 export interface PlatformInfo {
   /** Name of the ephemeral-disk platform, or undefined when none is detected. */

@@ -8,8 +8,8 @@ import { cloudinaryAdapter } from '../../adapters/cloudinary/config.js';
 import { localAdapter } from '../../adapters/local/config.js';
 import { memoryAdapter } from '../../adapters/memory/config.js';
 import { s3Adapter } from '../../adapters/s3/config/index.js';
-import { StowageError } from '../errors.js';
-import { registerSecret } from '../redact.js';
+import { StowageError } from '../core/errors.js';
+import { registerSecret } from '../util/redact.js';
 import type { AdapterDefinition, CredentialsMode, ObjectLocation } from './adapter-definition.js';
 
 /** Adapter name → definition. The order is the order env detection tries them in, within one kind. */

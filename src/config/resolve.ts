@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import type { EnvKind } from './adapter-definition.js';
 import {
   allDefinitions,

@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 
 /**
  * The query of a storage URL, checked against the parameters its scheme

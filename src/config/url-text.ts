@@ -1,7 +1,7 @@
-import { invalidArg } from '../args.js';
-import { StowageError } from '../errors.js';
-import { validateKey } from '../keys.js';
-import { redactUrl } from '../redact.js';
+import { invalidArg } from '../core/args.js';
+import { StowageError } from '../core/errors.js';
+import { validateKey } from '../core/keys.js';
+import { redactUrl } from '../util/redact.js';
 import type { ObjectLocation } from './adapter-definition.js';
 
 /** new URL(), without ever echoing the text or keeping Node's error (its `input` holds the whole URL, secrets included). */

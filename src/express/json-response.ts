@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { type ErrorCode, isStowageError } from '../errors.js';
-import { log } from '../log.js';
+import { type ErrorCode, isStowageError } from '../core/errors.js';
+import { log } from '../util/log.js';
 
 /** Seconds a client is told to wait before retrying when the error does not say. */
 const DEFAULT_RETRY_AFTER = 5;

@@ -1,6 +1,6 @@
-import { invalidArg } from '../args.js';
-import type { ErrorCode, StowageError } from '../errors.js';
-import { log } from '../log.js';
+import { invalidArg } from '../core/args.js';
+import type { ErrorCode, StowageError } from '../core/errors.js';
+import { log } from '../util/log.js';
 import { type LoadArtifactsOptions, type RestoredFile, runArtifacts } from './load-artifacts.js';
 import { timerMs } from './options.js';
 import type { FileProgress, FileStatus } from './progress.js';

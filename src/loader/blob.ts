@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { isStowageError, StowageError } from '../errors.js';
-import { log } from '../log.js';
+import { isStowageError, StowageError } from '../core/errors.js';
 import { formatBytes } from '../util/bytes.js';
+import { log } from '../util/log.js';
 import { BlobCache, markHandedOut } from './cache.js';
 import { checkFreeSpace } from './disk.js';
 import { type Downloaded, discardPartial, download, resumableBytes } from './download.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
-import { digestFile } from '../integrity.js';
+import { digestFile } from '../core/integrity.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 /** Temp files carry this marker, so a sweep can tell them from anything else. */
 export const TEMP_MARKER = '.stowage-tmp-';

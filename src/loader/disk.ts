@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import { formatBytes } from '../util/bytes.js';
 
 /** A clear error for a full disk, with what to do about it. */

@@ -1,4 +1,4 @@
-import { isAbortError, isStowageError, StowageError } from '../errors.js';
+import { isAbortError, isStowageError, StowageError } from '../core/errors.js';
 import { isRetryable } from './retry.js';
 
 /**

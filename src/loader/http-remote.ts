@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import { isStowageError, StowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../core/errors.js';
 import {
   isStrongEtag,
   ObjectChangedError,

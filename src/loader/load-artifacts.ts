@@ -1,25 +1,19 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { checkInteger } from '../adapter-kit/integer-option.js';
-import { invalidArg } from '../args.js';
-import { createStorage } from '../create-storage.js';
-import { isStowageError, StowageError } from '../errors.js';
-import { digestFile } from '../integrity.js';
-import { validateKey } from '../keys.js';
-import { log } from '../log.js';
-import {
-  MANIFEST_FILE,
-  type Manifest,
-  type ManifestEntry,
-  parseManifest,
-  readManifest,
-} from '../manifest.js';
-import { redactUrl } from '../redact.js';
-import type { Storage } from '../types.js';
+import { createStorage } from '../config/create-storage.js';
+import { invalidArg } from '../core/args.js';
+import { isStowageError, StowageError } from '../core/errors.js';
+import { digestFile } from '../core/integrity.js';
+import { validateKey } from '../core/keys.js';
+import type { Storage } from '../core/types.js';
+import { log } from '../util/log.js';
+import { redactUrl } from '../util/redact.js';
 import { enforceCacheCap, ensureBlob } from './blob.js';
 import { BlobCache } from './cache.js';
 import { loaderError } from './failure.js';
 import { resolveHfFiles } from './hf/resolve-files.js';
+import { MANIFEST_FILE, type Manifest, type ManifestEntry, parseManifest, readManifest } from './manifest.js';
 import { type LoaderOptions, type ResolvedLoaderOptions, resolveLoaderOptions } from './options.js';
 import { placeBlob, sameFile } from './place.js';
 import { FileProgress } from './progress.js';

@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import { enforceCacheCap, ensureBlob } from './blob.js';
 import { loaderError } from './failure.js';
 import { checkExpected, type LoaderOptions, resolveLoaderOptions } from './options.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import { isProcessAlive } from '../util/process-alive.js';
 import { sleep } from './retry.js';
 

@@ -1,6 +1,6 @@
 import { checkInteger } from '../adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../args.js';
-import { normaliseSha256 } from '../integrity.js';
+import { checkOptionsObject, invalidArg } from '../core/args.js';
+import { normaliseSha256 } from '../core/integrity.js';
 import { defaultCacheDir } from './cache.js';
 import type { FileStatus } from './progress.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 
 /** Hashes byte ranges of a file, in the order given. */
 interface RangeHasher {

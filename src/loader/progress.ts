@@ -1,5 +1,5 @@
-import { log } from '../log.js';
 import { formatBytes } from '../util/bytes.js';
+import { log } from '../util/log.js';
 import { formatDuration } from './format.js';
 
 export type FileState = 'pending' | 'checking' | 'waiting' | 'downloading' | 'verifying' | 'ready' | 'failed';

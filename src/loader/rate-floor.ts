@@ -1,4 +1,4 @@
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 import { formatBytes } from '../util/bytes.js';
 import type { FileProgress } from './progress.js';
 

@@ -3,7 +3,7 @@ import { checkInteger } from '../adapter-kit/integer-option.js';
  * The readiness gate on its own file: stowage/express can re-export it as
  * ready() without loading the loader, and nothing here imports express.
  */
-import { checkOptionsObject, invalidArg } from '../args.js';
+import { checkOptionsObject, invalidArg } from '../core/args.js';
 import { type Closable, HeldRequests } from './hold.js';
 
 /** What the gate needs from an artifacts() handle. */

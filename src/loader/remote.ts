@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { StowageError } from '../errors.js';
+import { StowageError } from '../core/errors.js';
 
 /** What a source says about the object, and what every ranged read is pinned to. */
 export interface RemoteMeta {

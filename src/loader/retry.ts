@@ -1,4 +1,4 @@
-import { isStowageError, StowageError } from '../errors.js';
+import { isStowageError, StowageError } from '../core/errors.js';
 
 /** Full-jitter exponential backoff: spreads retries of many dynos so they do not stampede. */
 export function backoffDelay(attempt: number, baseMs = 200, maxMs = 5_000): number {

@@ -1,9 +1,9 @@
-import { invalidArg } from '../args.js';
+import { createStorage } from '../config/create-storage.js';
 import { locateObject, objectSourceExamples } from '../config/registry.js';
-import { createStorage } from '../create-storage.js';
-import { validateKey } from '../keys.js';
-import { redactUrl, registerSecret } from '../redact.js';
-import type { Storage } from '../types.js';
+import { invalidArg } from '../core/args.js';
+import { validateKey } from '../core/keys.js';
+import type { Storage } from '../core/types.js';
+import { redactUrl, registerSecret } from '../util/redact.js';
 import { hfRemote } from './hf/remote.js';
 import { HttpRemote } from './http-remote.js';
 import type { ResolvedLoaderOptions } from './options.js';

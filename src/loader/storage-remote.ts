@@ -1,5 +1,5 @@
-import { StowageError } from '../errors.js';
-import type { Storage } from '../types.js';
+import { StowageError } from '../core/errors.js';
+import type { Storage } from '../core/types.js';
 import {
   ObjectChangedError,
   RangeIgnoredError,

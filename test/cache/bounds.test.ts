@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ObjectCache } from '../../src/cache/index.js';
-import { StowageError } from '../../src/errors.js';
-import type { ObjectInfo, Storage } from '../../src/types.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { ObjectInfo, Storage } from '../../src/core/types.js';
+import { ObjectCache } from '../../src/express/serve/cache/index.js';
 
 const KEYS = 10_000;
 const MEMORY_LIMIT = 256 * 1024;

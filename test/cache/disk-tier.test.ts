@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DiskTier, defaultServeCacheDir, SingleFlight } from '../../src/cache/index.js';
-import { setLogger } from '../../src/log.js';
-import type { ObjectInfo } from '../../src/types.js';
+import type { ObjectInfo } from '../../src/core/types.js';
+import { DiskTier, defaultServeCacheDir, SingleFlight } from '../../src/express/serve/cache/index.js';
+import { setLogger } from '../../src/util/log.js';
 import { collect, expectCode, failingStream } from '../helpers/streams.js';
 
 const info = (key: string, size: number, etag = `"${key}"`): ObjectInfo => ({

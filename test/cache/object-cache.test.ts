@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../adapters/memory/index.js';
-import { ObjectCache, sameVersion } from '../../src/cache/index.js';
-import { StowageError } from '../../src/errors.js';
-import { setLogger } from '../../src/log.js';
+import { StowageError } from '../../src/core/errors.js';
+import { ObjectCache, sameVersion } from '../../src/express/serve/cache/index.js';
+import { setLogger } from '../../src/util/log.js';
 import { CountingStorage } from '../express/serve/harness.js';
 import { expectCode } from '../helpers/streams.js';
 

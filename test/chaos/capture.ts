@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 /** Everything an error can show: message, stack, causes (recursively), own fields, JSON and inspect(). */
 export function errorText(err: unknown, depth = 0): string {

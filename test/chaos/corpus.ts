@@ -1,4 +1,4 @@
-import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
+import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 
 const TRAVERSAL = [
   '../canary.txt',

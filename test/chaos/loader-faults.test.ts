@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/loader/index.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 import { type FaultProxy, type FaultRules, startFaultProxy } from '../servers/fault-proxy.js';
 import { type RangeServer, startHttpRangeServer } from '../servers/http-range-server.js';
 import { sha256, walk } from './files.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/loader/index.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 import { buildForChildren } from '../loader/build-child.js';
 import { type FaultProxy, startFaultProxy } from '../servers/fault-proxy.js';
 import { type RangeServer, startHttpRangeServer } from '../servers/http-range-server.js';

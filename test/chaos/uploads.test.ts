@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { S3Storage } from '../../adapters/s3/index.js';
-import type { Storage } from '../../src/types.js';
+import type { Storage } from '../../src/core/types.js';
 import { multipartBody, pngBytes } from '../express/upload/fixtures.js';
 import { allKeys, close, EXPRESS_VERSIONS, listen, uploadApp } from '../express/upload/harness.js';
 import { abortAfter, postMultipart } from '../helpers/raw-multipart.js';

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { ExitCode } from '../../src/cli/exit-codes.js';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/ui.js';
-import type { Body, ObjectInfo, PutOptions, Storage } from '../../src/types.js';
+import type { Body, ObjectInfo, PutOptions, Storage } from '../../src/core/types.js';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' });

@@ -6,7 +6,7 @@ import { LocalStorage } from '../../adapters/local/index.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { migrateAssets, type UploadVerification } from '../../src/cli/migrate-assets.js';
 import { SLUGIGNORE_HEADER } from '../../src/cli/slugignore.js';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 import { bytes, CountingStorage, git, makeRepo, removeDir, run, sha256, tempDir } from './helpers.js';
 
 const FILES = {

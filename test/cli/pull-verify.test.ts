@@ -2,7 +2,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 import { bytes, makeRepo, removeDir, run, sha256, tempDir } from './helpers.js';
 
 const MODEL = bytes(200_000, 'model');

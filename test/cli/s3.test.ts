@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 import { type RecordedRequest, type S3TestServer, startS3Server } from '../servers/s3-server.js';
 import { bytes, makeRepo, removeDir, run, sha256 } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudinaryStorage } from '../../adapters/cloudinary/index.js';
-import { createStorage } from '../../src/create-storage.js';
+import { createStorage } from '../../src/config/create-storage.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import {
   type CloudinaryEmulatorHandle,

@@ -4,7 +4,7 @@ import {
   decodePublicIdPath,
   encodePublicIdPath,
 } from '../../adapters/cloudinary/index.js';
-import { ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
+import { ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import type { CloudinaryEmulatorHandle } from '../servers/cloudinary-emulator/index.js';
 import { emulatorWithStorage, TINY_PNG } from './harness.js';

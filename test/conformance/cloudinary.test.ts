@@ -1,8 +1,8 @@
 import { describe, it } from 'vitest';
 import { CloudinaryStorage } from '../../adapters/cloudinary/index.js';
 import { parseStorageUrl } from '../../src/config/resolve.js';
+import { runConformance } from '../../src/testing/conformance.js';
 import { startCloudinaryEmulator } from '../servers/cloudinary-emulator/index.js';
-import { runConformance } from './suite.js';
 
 // Against the emulator: a 3 MB chunk threshold and 1 MB chunks, so the
 // 10 MB+ case goes through the chunked upload path too.

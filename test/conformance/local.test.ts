@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStorage } from '../../adapters/local/index.js';
-import { runConformance } from './suite.js';
+import { runConformance } from '../../src/testing/conformance.js';
 
 /** Temp files anywhere under the root are leftovers. */
 export async function localLeftovers(root: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { MemoryStorage } from '../../adapters/memory/index.js';
-import { runConformance } from './suite.js';
+import { runConformance } from '../../src/testing/conformance.js';
 
 runConformance('memory', async () => ({
   storage: new MemoryStorage(),

@@ -1,6 +1,6 @@
+import { runConformance } from '../../src/testing/conformance.js';
 import { storageOn } from '../s3/harness.js';
 import { startMotoServer } from '../servers/moto-server.js';
-import { runConformance } from './suite.js';
 
 // The same suite against a second, independent S3 server that verifies every SigV4 signature.
 runConformance('s3 (moto on loopback, signatures verified)', async () => {

@@ -1,8 +1,8 @@
 import { S3Storage } from '../../adapters/s3/index.js';
+import { runConformance } from '../../src/testing/conformance.js';
 import { storageOn } from '../s3/harness.js';
 import { liveS3Options } from '../s3/live.js';
 import { startS3Server } from '../servers/s3-server.js';
-import { runConformance } from './suite.js';
 
 runConformance('s3 (s3rver on loopback)', async () => {
   const server = await startS3Server();

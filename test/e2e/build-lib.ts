@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-export const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 async function sources(dir: string): Promise<string[]> {
   const out: string[] = [];

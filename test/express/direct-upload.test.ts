@@ -5,14 +5,14 @@ import type express from 'express';
 import supertest from 'supertest';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { Storage } from '../../src/core/types.js';
 import {
   type DirectUploadOptions,
   directUpload,
   sweepStaged,
 } from '../../src/express/direct-upload/index.js';
 import { errorHandler } from '../../src/express/error-handler.js';
-import type { Storage } from '../../src/types.js';
 import { collect, sha256 } from '../helpers/streams.js';
 import { elfBytes, pngBytes } from './upload/fixtures.js';
 import { allKeys, EXPRESS_VERSIONS } from './upload/harness.js';

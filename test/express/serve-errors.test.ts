@@ -3,11 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../adapters/memory/index.js';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
+import type { ObjectInfo } from '../../src/core/types.js';
 import { serve } from '../../src/express/serve/index.js';
-import { type Logger, setLogger } from '../../src/log.js';
-import { registerSecret } from '../../src/redact.js';
-import type { ObjectInfo } from '../../src/types.js';
+import { type Logger, setLogger } from '../../src/util/log.js';
+import { registerSecret } from '../../src/util/redact.js';
 import { failingStream } from '../helpers/streams.js';
 import { CountingStorage, EXPRESS_VERSIONS, rawRequest, type Served, serveApp } from './serve/harness.js';
 

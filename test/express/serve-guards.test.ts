@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../adapters/memory/index.js';
-import type { GetOptions, GetResult } from '../../src/types.js';
+import type { GetOptions, GetResult } from '../../src/core/types.js';
 import { expectCode } from '../helpers/streams.js';
 import { EXPRESS_VERSIONS, FELL_THROUGH, rawRequest, type Served, serveApp } from './serve/harness.js';
 

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
+import { encodeKeyPath } from '../../src/core/keys.js';
+import type { Storage, UrlOptions } from '../../src/core/types.js';
 import { UrlCache } from '../../src/express/serve/redirect.js';
-import { encodeKeyPath } from '../../src/keys.js';
-import type { Storage, UrlOptions } from '../../src/types.js';
 import { randomData } from '../helpers/streams.js';
 import {
   CountingStorage,

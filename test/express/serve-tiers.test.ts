@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObjectInfo } from '../../src/types.js';
+import type { ObjectInfo } from '../../src/core/types.js';
 import { randomData, stallingStream } from '../helpers/streams.js';
 import {
   CountingStorage,

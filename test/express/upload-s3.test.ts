@@ -1,7 +1,7 @@
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import type { Storage } from '../../src/types.js';
+import type { Storage } from '../../src/core/types.js';
 import { abortAfter } from '../helpers/raw-multipart.js';
 import { s3Calls } from '../helpers/s3-calls.js';
 import { collect, randomData, sha256 } from '../helpers/streams.js';

@@ -1,7 +1,7 @@
 // Child process for the failure-policy tests: runs artifacts() and stays alive like a web process would.
 import { LocalStorage } from '../../adapters/local/index.js';
 import { artifacts } from '../../src/loader/index.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 // Log lines to stderr; stdout is for the one result line.
 setLogger({ info: (m) => console.error(m), warn: (m) => console.error(m) });

@@ -1,6 +1,6 @@
 // Child process for the multi-process tests: loads one source and prints the result as JSON.
 import { loadModel } from '../../src/loader/index.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 // Keep stdout for the one JSON result line.
 setLogger({ info: (m) => console.error(m), warn: (m) => console.error(m) });

@@ -1,5 +1,5 @@
 import { LocalStorage } from '../../adapters/local/index.js';
-import type { GetOptions, GetResult, ObjectInfo } from '../../src/types.js';
+import type { GetOptions, GetResult, ObjectInfo } from '../../src/core/types.js';
 
 /** A LocalStorage that counts reads and can hold them until released (a slow store). */
 export class CountingStorage extends LocalStorage {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { artifacts, loadArtifacts, resolveHfFiles } from '../../src/loader/index.js';
-import { type Manifest, parseManifest, serializeManifest } from '../../src/manifest.js';
+import { type Manifest, parseManifest, serializeManifest } from '../../src/loader/manifest.js';
 import { codeBlocks, readmeSection } from '../docs/readme-snippets.js';
 import { expectCode } from '../helpers/streams.js';
 import { type HfHubEmulator, startHfHub } from '../servers/hf-hub.js';

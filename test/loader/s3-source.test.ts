@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import { StowageError } from '../../src/errors.js';
+import { StowageError } from '../../src/core/errors.js';
 import { loadModel } from '../../src/loader/index.js';
 import { expectCode } from '../helpers/streams.js';
 import { startFaultProxy } from '../servers/fault-proxy.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCopySource } from '../../adapters/s3/index.js';
-import { ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
+import { ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import { describeEachS3Server, storageOn } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { S3_PRESETS, S3Storage } from '../../adapters/s3/index.js';
 import { resolveOptions } from '../../adapters/s3/options.js';
-import { createStorage } from '../../src/create-storage.js';
+import { createStorage } from '../../src/config/create-storage.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import { describeEachS3Server } from './harness.js';
 

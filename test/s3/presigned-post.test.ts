@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { expect, it, vi } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
-import type { DirectUpload } from '../../src/types.js';
+import type { DirectUpload } from '../../src/core/types.js';
 import { collect, expectCode, randomData, sha256 } from '../helpers/streams.js';
 import { describeEachS3Server, serverOptions } from './harness.js';
 

@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { S3Storage } from '../../adapters/s3/index.js';
 import { manifestUrl } from '../../src/cli/storage-target.js';
+import { createStorage } from '../../src/config/create-storage.js';
 import { lendCredentials, parseStorageUrl, resolveStorageConfig } from '../../src/config/resolve.js';
-import { createStorage } from '../../src/create-storage.js';
-import { redact } from '../../src/redact.js';
+import { redact } from '../../src/util/redact.js';
 import { expectCode } from '../helpers/streams.js';
 
 describe('parseStorageUrl', () => {

@@ -6,10 +6,10 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../adapters/memory/index.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
-import { ERROR_CODES, type ErrorCode, StowageError } from '../../src/errors.js';
+import { ERROR_CODES, type ErrorCode, StowageError } from '../../src/core/errors.js';
 import { errorHandler } from '../../src/express/error-handler.js';
 import { serve } from '../../src/express/serve/index.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 interface Row {
   status: number;

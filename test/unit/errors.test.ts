@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isStowageError, StowageError, statusOf } from '../../src/errors.js';
-import { redact, redactUrl, registerSecret } from '../../src/redact.js';
+import { isStowageError, StowageError, statusOf } from '../../src/core/errors.js';
+import { redact, redactUrl, registerSecret } from '../../src/util/redact.js';
 
 describe('StowageError', () => {
   it('carries a stable code, status, retryable flag and cause', () => {

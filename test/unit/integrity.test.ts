@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { DigestStream, normaliseSha256, sha256Of, verifyDigest } from '../../src/integrity.js';
+import { DigestStream, normaliseSha256, sha256Of, verifyDigest } from '../../src/core/integrity.js';
 import { expectCode, randomData, sha256 } from '../helpers/streams.js';
 
 describe('DigestStream', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeKeyPath, joinKey, normalisePrefix, validateKey, validatePrefix } from '../../src/keys.js';
-import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from '../conformance/hostile-keys.js';
+import { encodeKeyPath, joinKey, normalisePrefix, validateKey, validatePrefix } from '../../src/core/keys.js';
+import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { expectCode } from '../helpers/streams.js';
 
 describe('validateKey', () => {

@@ -9,7 +9,7 @@ import {
   readManifest,
   serializeManifest,
   writeManifest,
-} from '../../src/manifest.js';
+} from '../../src/loader/manifest.js';
 import { expectCode, sha256 } from '../helpers/streams.js';
 
 const entry = (path: string, body: string) => ({

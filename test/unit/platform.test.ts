@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalStorage } from '../../adapters/local/index.js';
 import { detectPlatform, resetEphemeralWarning, warnIfEphemeral } from '../../src/config/platform.js';
-import { setLogger } from '../../src/log.js';
+import { setLogger } from '../../src/util/log.js';
 
 function captureLog(): string[] {
   const lines: string[] = [];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { s3Adapter } from '../../adapters/s3/config/index.js';
 import { resolveStorageTarget } from '../../src/cli/storage-target.js';
+import { createStorage } from '../../src/config/create-storage.js';
 import {
   ADAPTERS,
   type AdapterName,
@@ -14,9 +15,8 @@ import {
   withAdapter,
 } from '../../src/config/registry.js';
 import { parseStorageUrl, resolveStorageConfig } from '../../src/config/resolve.js';
-import { createStorage } from '../../src/create-storage.js';
 import { loadModel } from '../../src/loader/index.js';
-import { redact } from '../../src/redact.js';
+import { redact } from '../../src/util/redact.js';
 import { kvAdapter } from '../fixtures/kv-adapter.js';
 import { expectCode } from '../helpers/streams.js';
 

@@ -12,8 +12,8 @@
  */
 import type { EnvSource } from '../../../src/config/adapter-definition.js';
 import { parseUrlText } from '../../../src/config/url-text.js';
-import { StowageError } from '../../../src/errors.js';
-import { normalisePrefix } from '../../../src/keys.js';
+import { StowageError } from '../../../src/core/errors.js';
+import { normalisePrefix } from '../../../src/core/keys.js';
 import type { S3Config, S3Credentials } from './types.js';
 
 export const bucketeer: EnvSource<S3Config> = {

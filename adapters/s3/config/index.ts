@@ -5,7 +5,7 @@
  */
 import { defineAdapter } from '../../../src/config/adapter-definition.js';
 import { hostIsStore } from '../../../src/config/url-text.js';
-import { importPeer } from '../../../src/optional-peer.js';
+import { importPeer } from '../../../src/util/optional-peer.js';
 import { S3_SDK } from '../peers.js';
 import { awsEnv, awsEnvCredentials, bucketeer, cloudcube, flyTigris, railwayBucket } from './env.js';
 import type { S3Config, S3Credentials } from './types.js';

@@ -1,7 +1,7 @@
 import { readQuery } from '../../../src/config/url-query.js';
 import { parseUrlText } from '../../../src/config/url-text.js';
-import { StowageError } from '../../../src/errors.js';
-import { normalisePrefix } from '../../../src/keys.js';
+import { StowageError } from '../../../src/core/errors.js';
+import { normalisePrefix } from '../../../src/core/keys.js';
 import { S3_PRESETS } from '../presets.js';
 import type { S3Config } from './types.js';
 

@@ -1,9 +1,9 @@
-import { isStowageError, StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
+import type { Storage } from '../../core/types.js';
 import type { ResolvedLoaderOptions } from '../../loader/options.js';
 import { ObjectChangedError } from '../../loader/remote.js';
 import { withRetries } from '../../loader/retry.js';
 import { resolveSource } from '../../loader/source.js';
-import type { Storage } from '../../types.js';
 import { contentAddressedKey } from '../object-key.js';
 import type { PinnedFile } from './expand-sources.js';
 import { remoteDigest, remoteStream } from './remote-stream.js';

@@ -1,6 +1,6 @@
 import { isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 import { resolveHfFiles } from '../../loader/hf/resolve-files.js';
 import { SIGNING_PARAM } from '../../loader/http-remote.js';
 import type { ResolvedLoaderOptions } from '../../loader/options.js';

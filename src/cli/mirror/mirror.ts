@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { StowageError } from '../../errors.js';
-import { validateKey } from '../../keys.js';
-import { type LoaderOptions, resolveLoaderOptions } from '../../loader/options.js';
+import { StowageError } from '../../core/errors.js';
+import { validateKey } from '../../core/keys.js';
+import type { Storage } from '../../core/types.js';
 import {
   MANIFEST_FILE,
   type Manifest,
@@ -10,8 +10,8 @@ import {
   mergeManifests,
   readManifest,
   writeManifest,
-} from '../../manifest.js';
-import type { Storage } from '../../types.js';
+} from '../../loader/manifest.js';
+import { type LoaderOptions, resolveLoaderOptions } from '../../loader/options.js';
 import { hubOptionsFrom } from '../loader-env.js';
 import { runPool } from '../pool.js';
 import { type ProgressReporter, silentProgress } from '../progress.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StowageError } from '../../errors.js';
-import type { Digest } from '../../integrity.js';
+import { StowageError } from '../../core/errors.js';
+import type { Digest } from '../../core/integrity.js';
 import { ObjectChangedError, type Remote, type RemoteMeta } from '../../loader/remote.js';
 import { backoffDelay, isRetryable, sleep } from '../../loader/retry.js';
 

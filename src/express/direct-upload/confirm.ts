@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isStowageError, StowageError } from '../../errors.js';
-import { DigestStream, normaliseSha256 } from '../../integrity.js';
-import type { ObjectInfo, Storage } from '../../types.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
+import { DigestStream, normaliseSha256 } from '../../core/integrity.js';
+import type { ObjectInfo, Storage } from '../../core/types.js';
+import { discard, isStagingKey, promote } from '../../staging/staging.js';
 import { cleanOriginalName, finalKeyFor } from '../upload/naming.js';
 import { requireAllowedType, SNIFF_BYTES } from '../upload/sniff.js';
-import { discard, isStagingKey, promote } from '../upload/staging.js';
 import type { ResolvedDirectUploadOptions } from './options.js';
 
 /** A browser upload that passed every check and now sits at its final key. */

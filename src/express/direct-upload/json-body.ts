@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isStowageError, StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
 
 /**
  * The request's JSON object: from a body parser that already ran

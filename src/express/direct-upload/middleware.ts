@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StowageError } from '../../errors.js';
-import type { Storage } from '../../types.js';
+import { StowageError } from '../../core/errors.js';
+import type { Storage } from '../../core/types.js';
 import { sendJson } from '../json-response.js';
 import { DEFAULT_DRAIN_LIMIT, drainRefusedBody } from '../refused-body.js';
 import type { Next } from '../upload/upload-request.js';

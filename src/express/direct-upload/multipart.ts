@@ -1,7 +1,7 @@
-import { StowageError } from '../../errors.js';
-import type { MultipartUploads, Storage } from '../../types.js';
+import { StowageError } from '../../core/errors.js';
+import type { MultipartUploads, Storage } from '../../core/types.js';
+import { isStagingKey, newStagingKey } from '../../staging/staging.js';
 import { isAllowedType } from '../upload/sniff.js';
-import { isStagingKey, newStagingKey } from '../upload/staging.js';
 import type { ResolvedDirectUploadOptions } from './options.js';
 
 /** What the create endpoint answers (Companion's shape, plus the part size to use). */

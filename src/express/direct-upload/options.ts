@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { checkInteger } from '../../adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../../args.js';
-import type { Storage } from '../../types.js';
+import { checkOptionsObject, invalidArg } from '../../core/args.js';
+import type { Storage } from '../../core/types.js';
+import { DEFAULT_STAGING_PREFIX } from '../../staging/staging.js';
 import { checkPrefix, type KeyFunction } from '../upload/naming.js';
 import { checkAllowedTypes } from '../upload/sniff.js';
-import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 import type { ConfirmedFile } from './confirm.js';
 import type { MultipartGrant } from './multipart.js';
 import type { PresignAnswer } from './presign.js';

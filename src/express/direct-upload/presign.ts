@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { isMimeType } from '../../adapter-kit/content-type.js';
 import { checkInteger } from '../../adapter-kit/integer-option.js';
-import { StowageError } from '../../errors.js';
-import type { DirectUpload, PresignUploadOptions, Storage } from '../../types.js';
+import { StowageError } from '../../core/errors.js';
+import type { DirectUpload, PresignUploadOptions, Storage } from '../../core/types.js';
+import { newStagingKey } from '../../staging/staging.js';
 import { isAllowedType } from '../upload/sniff.js';
-import { newStagingKey } from '../upload/staging.js';
 import type { ResolvedDirectUploadOptions } from './options.js';
 
 export interface PresignAnswer {

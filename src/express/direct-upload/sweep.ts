@@ -1,8 +1,8 @@
-import { checkOptionsObject, invalidArg } from '../../args.js';
-import { isStowageError, throwIfAborted } from '../../errors.js';
-import type { IncompleteUpload, Storage } from '../../types.js';
+import { checkOptionsObject, invalidArg } from '../../core/args.js';
+import { isStowageError, throwIfAborted } from '../../core/errors.js';
+import type { IncompleteUpload, Storage } from '../../core/types.js';
+import { DEFAULT_STAGING_PREFIX } from '../../staging/staging.js';
 import { checkPrefix } from '../upload/naming.js';
-import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
 
 export interface SweepOptions {
   /** Staging prefix to clean (default ".staging", as upload() and directUpload() use). */

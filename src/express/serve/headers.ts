@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import mime from 'mime-types';
-import type { ObjectInfo } from '../../types.js';
+import type { ObjectInfo } from '../../core/types.js';
 import { attachmentDisposition, downloadName } from '../../util/content-disposition.js';
 
 /** What to do with content a browser would execute or render as a page. */

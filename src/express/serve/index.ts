@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { invalidArg } from '../../args.js';
-import { ObjectCache } from '../../cache/object-cache.js';
-import { isStowageError, StowageError } from '../../errors.js';
-import type { Storage } from '../../types.js';
+import { invalidArg } from '../../core/args.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
+import type { Storage } from '../../core/types.js';
 import { sendJson } from '../json-response.js';
+import { ObjectCache } from './cache/object-cache.js';
 import { downloadParam, keyFromRequest, type ServeRequest } from './key-from-request.js';
 import { type ResolvedServeOptions, resolveServeOptions, type ServeOptions } from './options.js';
 import { UrlCache } from './redirect.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { StowageError } from '../../errors.js';
-import { validateKey } from '../../keys.js';
+import { StowageError } from '../../core/errors.js';
+import { validateKey } from '../../core/keys.js';
 
 /** What serve() reads of a request: Node's, plus Express's mount-relative `path` when present. */
 export type ServeRequest = IncomingMessage & { path?: unknown };

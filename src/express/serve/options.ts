@@ -1,7 +1,7 @@
 import { checkInteger } from '../../adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../../args.js';
-import { defaultServeCacheDir } from '../../cache/disk-tier.js';
-import { DEFAULT_STAGING_PREFIX } from '../upload/staging.js';
+import { checkOptionsObject, invalidArg } from '../../core/args.js';
+import { DEFAULT_STAGING_PREFIX } from '../../staging/staging.js';
+import { defaultServeCacheDir } from './cache/disk-tier.js';
 import type { ActiveContentPolicy } from './headers.js';
 
 const MiB = 1024 * 1024;

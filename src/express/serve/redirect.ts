@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Storage, UrlOptions } from '../../types.js';
+import type { Storage, UrlOptions } from '../../core/types.js';
 
 interface CachedUrl {
   url: string;

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { pipeline, Readable } from 'node:stream';
-import { type CachedObject, type ObjectCache, sameVersion } from '../../cache/object-cache.js';
-import { StowageError } from '../../errors.js';
-import type { Storage } from '../../types.js';
+import { StowageError } from '../../core/errors.js';
+import type { Storage } from '../../core/types.js';
 import { sendJson } from '../json-response.js';
+import { type CachedObject, type ObjectCache, sameVersion } from './cache/object-cache.js';
 import { evaluatePreconditions, isRangeFresh } from './conditional.js';
 import { etagOf, type HeaderOptions, setObjectHeaders, setValidators } from './headers.js';
 import type { ServeRequest } from './key-from-request.js';

@@ -2,5 +2,3 @@ export { type UploadMiddleware, upload } from './middleware.js';
 export type { KeyContext, KeyFunction } from './naming.js';
 export type { UploadOptions, UploadOutcome } from './options.js';
 export { type UploadedFile, type UploadResult, uploadResult } from './result.js';
-export { SNIFF_BYTES, type SniffedType, sniffType } from './sniff.js';
-export { DEFAULT_STAGING_PREFIX } from './staging.js';

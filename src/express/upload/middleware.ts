@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Storage } from '../../types.js';
+import type { Storage } from '../../core/types.js';
 import { resolveUploadOptions, type UploadOptions } from './options.js';
 import { type Next, UploadRequest } from './upload-request.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { StowageError } from '../../errors.js';
-import { validateKey } from '../../keys.js';
+import { StowageError } from '../../core/errors.js';
+import { validateKey } from '../../core/keys.js';
 
 /** What a key function knows about a file when it names it. */
 export interface KeyContext {

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { checkInteger } from '../../adapter-kit/integer-option.js';
-import { checkOptionsObject, invalidArg } from '../../args.js';
-import type { StowageError } from '../../errors.js';
-import type { Storage } from '../../types.js';
+import { checkOptionsObject, invalidArg } from '../../core/args.js';
+import type { StowageError } from '../../core/errors.js';
+import type { Storage } from '../../core/types.js';
+import { DEFAULT_STAGING_PREFIX } from '../../staging/staging.js';
 import { DEFAULT_DRAIN_LIMIT } from '../refused-body.js';
 import { checkPrefix, type KeyFunction } from './naming.js';
 import type { UploadedFile } from './result.js';
 import { checkAllowedTypes } from './sniff.js';
-import { DEFAULT_STAGING_PREFIX } from './staging.js';
 
 export interface UploadOptions {
   /** Largest file in bytes (default 50 MiB). Over it: 413 TOO_LARGE. */

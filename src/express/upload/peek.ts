@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 
 export interface Peeked {
   /** At least `bytes` bytes, or the whole stream when it is shorter. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 
 /** One stored file, as upload() reports it. */
 export interface UploadedFile {

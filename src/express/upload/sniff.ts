@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 
 /** Bytes file-type needs to recognise every format it knows. */
 export const SNIFF_BYTES = 4100;

@@ -1,18 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Busboy from 'busboy';
-import { deferred } from '../../deferred.js';
-import { isAbortError, isStowageError, StowageError } from '../../errors.js';
-import { DigestStream } from '../../integrity.js';
-import { log } from '../../log.js';
-import type { StagedDigest, Storage } from '../../types.js';
+import { isAbortError, isStowageError, StowageError } from '../../core/errors.js';
+import { DigestStream } from '../../core/integrity.js';
+import type { StagedDigest, Storage } from '../../core/types.js';
+import { discard, newStagingKey, promote } from '../../staging/staging.js';
+import { deferred } from '../../util/deferred.js';
+import { log } from '../../util/log.js';
 import { ClientConnection } from './client-connection.js';
 import { finalKeyFor, multipartFileName } from './naming.js';
 import type { ResolvedUploadOptions, UploadOutcome } from './options.js';
 import { peek } from './peek.js';
 import type { UploadedFile, UploadResult } from './result.js';
 import { requireAllowedType, SNIFF_BYTES } from './sniff.js';
-import { discard, newStagingKey, promote } from './staging.js';
 
 export type Next = (err?: unknown) => void;
 

@@ -1,4 +1,4 @@
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 import { hubError, hubRequest } from './hub-http.js';
 import type { HfSettings } from './settings.js';
 import { apiUrl, type HfRef, isCommitHash } from './url.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { isStowageError, StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
 import type { HfSettings } from './settings.js';
 import { type HfRef, repoPage } from './url.js';
 

@@ -1,4 +1,4 @@
-import { isStowageError, StowageError } from '../../errors.js';
+import { isStowageError, StowageError } from '../../core/errors.js';
 import { HttpRemote } from '../http-remote.js';
 import type { ResolvedLoaderOptions } from '../options.js';
 import type { Remote, RemoteBody, RemoteMeta } from '../remote.js';

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type picomatchModule from 'picomatch';
-import { StowageError } from '../../errors.js';
+import { StowageError } from '../../core/errors.js';
 import { lazyRequire } from '../../util/lazy-require.js';
 import { loadModel } from '../load-model.js';
 import { type LoaderOptions, resolveLoaderOptions } from '../options.js';

@@ -1,5 +1,5 @@
-import { invalidArg } from '../../args.js';
-import { registerSecret } from '../../redact.js';
+import { invalidArg } from '../../core/args.js';
+import { registerSecret } from '../../util/redact.js';
 
 /** Where the hub is and how to sign in to it. */
 export interface HfSettings {

@@ -1,4 +1,4 @@
-import { invalidArg } from '../../args.js';
+import { invalidArg } from '../../core/args.js';
 
 export type HfRepoType = 'model' | 'dataset' | 'space';
 

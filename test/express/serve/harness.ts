@@ -10,8 +10,8 @@ import express from 'express';
 import { LocalStorage } from '../../../adapters/local/index.js';
 import { MemoryStorage } from '../../../adapters/memory/index.js';
 import { S3Storage } from '../../../adapters/s3/index.js';
+import type { GetOptions, GetResult, ObjectInfo, Storage, UrlOptions } from '../../../src/core/types.js';
 import { type ServeHandler, type ServeOptions, serve } from '../../../src/express/serve/index.js';
-import type { GetOptions, GetResult, ObjectInfo, Storage, UrlOptions } from '../../../src/types.js';
 import { startS3Server } from '../../servers/s3-server.js';
 
 const require = createRequire(import.meta.url);

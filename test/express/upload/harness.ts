@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import type { Storage } from '../../../src/core/types.js';
 import { errorHandler } from '../../../src/express/error-handler.js';
 import { type UploadOptions, type UploadOutcome, upload } from '../../../src/express/upload/index.js';
-import type { Storage } from '../../../src/types.js';
 
 const require = createRequire(import.meta.url);
 /** Express 4, installed under the npm alias "express4". */

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { StowageError } from '../../../src/errors.js';
-import type { DirectUpload, PresignUploadOptions, Storage } from '../../../src/types.js';
+import { StowageError } from '../../../src/core/errors.js';
+import type { DirectUpload, PresignUploadOptions, Storage } from '../../../src/core/types.js';
 
 interface Grant {
   key: string;

@@ -1,8 +1,8 @@
 import type express from 'express';
 import supertest from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { StowageError } from '../../../src/errors.js';
-import type { Storage } from '../../../src/types.js';
+import { StowageError } from '../../../src/core/errors.js';
+import type { Storage } from '../../../src/core/types.js';
 import { abortAfter } from '../../helpers/raw-multipart.js';
 import { collect, sha256 } from '../../helpers/streams.js';
 import { elfBytes, multipartBody, pngBytes } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInteger } from '../../../src/adapter-kit/integer-option.js';
-import { StowageError } from '../../../src/errors.js';
+import { StowageError } from '../../../src/core/errors.js';
 
 const refusal = (run: () => unknown): string => {
   try {

@@ -1,4 +1,4 @@
-import { redact } from './redact.js';
+import { redact } from '../util/redact.js';
 
 /** Stable error codes. Add, never rename: users switch on them. */
 export type ErrorCode =

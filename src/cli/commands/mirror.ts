@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
-import { formatBytes } from '../util/bytes.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import type { MirrorResult } from './mirror/mirror.js';
-import type { CliIO, Ui } from './ui.js';
-
-type Runner = (
-  opts: Record<string, unknown>,
-  body: (ui: Ui, io: CliIO, signal: AbortSignal | undefined) => Promise<ExitCode>,
-) => Promise<void>;
+import { formatBytes } from '../../util/bytes.js';
+import { EXIT } from '../exit-codes.js';
+import type { MirrorResult } from '../mirror/mirror.js';
+import type { Ui } from '../ui.js';
+import { type CommandContext, EXIT_CODES_HELP, intArg, signalOption } from './context.js';
 
 /** `stowage mirror <source...> [--to <storage>]`: options and action. */
-export function defineMirror(command: Command, run: Runner, intArg: (value: string) => number): Command {
-  return command
+export function defineMirror(program: Command, { run }: CommandContext): void {
+  program
+    .command('mirror')
     .description(
       'copy model files from where they live (hf://, s3://, http(s), file:) into your storage once, verified, and pin them in stowage.lock.json',
     )
@@ -28,9 +25,10 @@ export function defineMirror(command: Command, run: Runner, intArg: (value: stri
     .option('--concurrency <n>', 'files copied at the same time', intArg, 4)
     .option('--dry-run', 'pin and check the target, copy and write nothing')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', EXIT_CODES_HELP)
     .action((sources: string[], opts: Record<string, unknown>) =>
       run(opts, async (ui, io, signal) => {
-        const { mirror } = await import('./mirror/mirror.js');
+        const { mirror } = await import('../mirror/mirror.js');
         const result = await mirror(sources, {
           cwd: io.cwd,
           env: io.env,
@@ -40,7 +38,7 @@ export function defineMirror(command: Command, run: Runner, intArg: (value: stri
           progress: ui.progress(),
           ...(typeof opts.to === 'string' ? { to: opts.to } : {}),
           ...(typeof opts.prefix === 'string' ? { prefix: opts.prefix } : {}),
-          ...(signal ? { signal } : {}),
+          ...signalOption(signal),
         });
         if (ui.json) ui.printJson(result);
         else renderMirror(ui, result);

@@ -1,5 +1,5 @@
-import { isMimeType } from './adapter-kit/content-type.js';
-import { checkInteger } from './adapter-kit/integer-option.js';
+import { isMimeType } from '../adapter-kit/content-type.js';
+import { checkInteger } from '../adapter-kit/integer-option.js';
 import { StowageError } from './errors.js';
 import { normaliseSha256 } from './integrity.js';
 import { validateKey } from './keys.js';

@@ -1,6 +1,6 @@
-import { definitionOf, type StorageConfig } from './config/registry.js';
-import { resolveStorageConfig } from './config/resolve.js';
-import type { Storage } from './types.js';
+import type { Storage } from '../core/types.js';
+import { definitionOf, type StorageConfig } from './registry.js';
+import { resolveStorageConfig } from './resolve.js';
 
 /**
  * Builds the Storage the environment asks for (see resolveStorageConfig for

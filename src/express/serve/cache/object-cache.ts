@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
-import { isStowageError, StowageError } from '../errors.js';
-import { log } from '../log.js';
-import type { ObjectInfo, Storage } from '../types.js';
+import { isStowageError, StowageError } from '../../../core/errors.js';
+import type { ObjectInfo, Storage } from '../../../core/types.js';
+import { log } from '../../../util/log.js';
 import { type DiskEntry, DiskTier, type DiskTierOptions } from './disk-tier.js';
 import { MemoryTier, type MemoryTierOptions } from './memory-tier.js';
 import { SingleFlight } from './single-flight.js';

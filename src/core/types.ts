@@ -206,17 +206,55 @@ export interface Capabilities {
 export interface Storage {
   /** Adapter name for logs: "local", "memory", "s3", "cloudinary". */
   readonly name: string;
+  /** What the backend really cannot do; a method it lacks answers NOT_SUPPORTED. */
   readonly capabilities: Capabilities;
+  /**
+   * Stores `body` at `key`, replacing what was there only once the whole body
+   * arrived and was verified (`size`, `sha256`, `maxSize`).
+   * @throws INVALID_KEY, INVALID_ARGUMENT (options, body type), TOO_LARGE,
+   *   CHECKSUM_MISMATCH (size or sha256 differ), ABORTED (signal, or the body
+   *   stream failed), ACCESS_DENIED, UNAVAILABLE (retryable), DISK_FULL.
+   *   Every failure leaves the previous object whole and nothing half-written.
+   */
   put(key: string, body: Body, opts?: PutOptions): Promise<ObjectInfo>;
+  /**
+   * Reads the object, or an inclusive byte range of it (an end past the size is clamped).
+   * @throws NOT_FOUND, INVALID_KEY, INVALID_RANGE (start past the end), NOT_SUPPORTED
+   *   (ranges where `capabilities.rangeReads` is false), ACCESS_DENIED, UNAVAILABLE.
+   */
   get(key: string, opts?: GetOptions): Promise<GetResult>;
-  /** Throws NOT_FOUND when missing. */
+  /**
+   * The object's size, type, metadata, dates and sha256 (where known), without its bytes.
+   * @throws NOT_FOUND when missing, INVALID_KEY.
+   */
   head(key: string): Promise<ObjectInfo>;
+  /** True when an object is stored at `key`. @throws INVALID_KEY. */
   exists(key: string): Promise<boolean>;
-  /** Idempotent: deleting a missing key succeeds. */
+  /** Removes the object; idempotent (a missing key succeeds); never touches neighbours. @throws INVALID_KEY. */
   delete(key: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (a directory or a partial
+   * name), paging under the hood; in byte order where `capabilities.sortedList`.
+   * Each entry has at least `key` and `size`.
+   * @throws INVALID_KEY (hostile prefix), INVALID_ARGUMENT (options).
+   */
   list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  /**
+   * Copies content, type and metadata from `from` to `to`, leaving `from`.
+   * @throws NOT_FOUND (`from` missing), INVALID_KEY, NOT_SUPPORTED (`capabilities.copy` false).
+   */
   copy(from: string, to: string): Promise<ObjectInfo>;
+  /**
+   * A URL for the object: public, or signed for `expiresIn` seconds; `download`
+   * asks the browser to save it (RFC 6266 name).
+   * @throws INVALID_ARGUMENT, NOT_SUPPORTED (no public or signed URLs here).
+   */
   url(key: string, opts?: UrlOptions): Promise<string>;
+  /**
+   * A grant for a browser to upload straight to the backend (POST form or
+   * signed PUT), present where `capabilities.presignUpload` is true.
+   * @throws INVALID_ARGUMENT (options), NOT_SUPPORTED.
+   */
   presignUpload?(key: string, opts: PresignUploadOptions): Promise<DirectUpload>;
   /** Resumable browser uploads in parts, where the backend has them (S3). */
   readonly multipartUpload?: MultipartUploads;

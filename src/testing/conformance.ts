@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StowageError } from '../../src/errors.js';
-import type { ObjectInfo, Storage } from '../../src/types.js';
+import { StowageError } from '../core/errors.js';
+import type { ObjectInfo, Storage } from '../core/types.js';
+import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from './hostile-keys.js';
 import {
   closingStream,
   collect,
@@ -12,8 +13,7 @@ import {
   sha256,
   stallingStream,
   unknownLength,
-} from '../helpers/streams.js';
-import { HOSTILE_KEYS, ODD_LEGAL_KEYS } from './hostile-keys.js';
+} from './streams.js';
 
 /** What an adapter's test file hands the suite. */
 export interface ConformanceHarness {

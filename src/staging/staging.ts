@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { StowageError } from '../../errors.js';
-import type { ObjectInfo, Storage } from '../../types.js';
+import { StowageError } from '../core/errors.js';
+import type { ObjectInfo, Storage } from '../core/types.js';
 
 export const DEFAULT_STAGING_PREFIX = '.staging';
 

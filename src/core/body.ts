@@ -33,14 +33,6 @@ async function* asBuffers(source: AsyncIterable<Uint8Array | string>): AsyncGene
   }
 }
 
-/** Collects a stream into one Buffer (tests and small objects only). */
-export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks);
-}
-
 function isWebStream(value: unknown): boolean {
   return typeof ReadableStream !== 'undefined' && value instanceof ReadableStream;
 }

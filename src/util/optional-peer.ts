@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { StowageError } from './errors.js';
+import { StowageError } from '../core/errors.js';
 
 /**
  * Packages that are optional peer dependencies of stowage, grouped as the

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-file.js';
-import { StowageError } from './errors.js';
-import { normaliseSha256 } from './integrity.js';
-import { validateKey } from './keys.js';
-import { isCommitHash, parseHfUrl } from './loader/hf/url.js';
-import { redactUrl } from './redact.js';
+import { StowageError } from '../core/errors.js';
+import { normaliseSha256 } from '../core/integrity.js';
+import { validateKey } from '../core/keys.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { redactUrl } from '../util/redact.js';
+import { isCommitHash, parseHfUrl } from './hf/url.js';
 
 /** Default manifest file name, at the app root. */
 export const MANIFEST_FILE = 'stowage.lock.json';

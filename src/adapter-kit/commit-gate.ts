@@ -1,5 +1,5 @@
-import { isStowageError, StowageError, untilAborted } from './errors.js';
-import type { PutOptions, StagedDigest } from './types.js';
+import { isStowageError, StowageError, untilAborted } from '../core/errors.js';
+import type { PutOptions, StagedDigest } from '../core/types.js';
 
 /**
  * Waits for a two-phase write's permission to publish (PutOptions.beforeCommit).

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StowageError } from '../errors.js';
-import { log } from '../log.js';
-import type { ObjectInfo } from '../types.js';
-import { isProcessAlive } from '../util/process-alive.js';
+import { StowageError } from '../../../core/errors.js';
+import type { ObjectInfo } from '../../../core/types.js';
+import { log } from '../../../util/log.js';
+import { isProcessAlive } from '../../../util/process-alive.js';
 
 export interface DiskEntry {
   info: ObjectInfo;

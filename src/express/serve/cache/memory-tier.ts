@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ObjectInfo } from '../types.js';
+import type { ObjectInfo } from '../../../core/types.js';
 
 export interface MemoryEntry {
   info: ObjectInfo;
