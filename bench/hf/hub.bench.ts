@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { downloadFileToCacheDir } from '@huggingface/hub';
 import { test } from 'vitest';
-import { digestFile } from '../../src/integrity.js';
+import { digestFile } from '../../src/core/integrity.js';
 import { loadModel } from '../../src/loader/index.js';
 import { measureLimits } from '../lib/limits.js';
 import { reportFigure } from '../lib/report.js';
