@@ -44,7 +44,12 @@ import {
   typeOfContentType,
   typeOfKey,
 } from './public-id.js';
-import { type CloudinaryStorageOptions, resolveSettings, type Settings } from './settings.js';
+import {
+  type CloudinaryStorageOptions,
+  type CloudinaryUrlOptions,
+  resolveSettings,
+  type Settings,
+} from './settings.js';
 
 /** One put() in progress. */
 interface Upload {
@@ -245,7 +250,7 @@ export class CloudinaryStorage implements Storage {
     return this.infoFrom(destination, { ...result, context: { custom: context } });
   }
 
-  async url(key: string, opts?: UrlOptions): Promise<string> {
+  async url(key: string, opts?: CloudinaryUrlOptions): Promise<string> {
     const valid = validateKey(key);
     const options = checkUrlOptions(opts);
     if (options.transform !== undefined && typeof options.transform !== 'string') {

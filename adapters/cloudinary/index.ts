@@ -13,7 +13,7 @@ export {
   type ResourceType,
   type Target as CloudinaryTarget,
 } from './public-id.js';
-export type { CloudinaryStorageOptions } from './settings.js';
+export type { CloudinaryStorageOptions, CloudinaryUrlOptions } from './settings.js';
 
 const sdkBound = await importPeer(CLOUDINARY_SDK, () => import('./cloudinary-storage.js'));
 

@@ -1,6 +1,7 @@
 import { checkInteger } from '../../src/adapter-kit/integer-option.js';
 import { checkOptionsObject, invalidArg } from '../../src/core/args.js';
 import { normalisePrefix } from '../../src/core/keys.js';
+import type { UrlOptions } from '../../src/core/types.js';
 import { registerSecret } from '../../src/util/redact.js';
 import type { CloudinaryConfig } from './config.js';
 import type { ResourceType } from './public-id.js';
@@ -125,4 +126,10 @@ function flag(value: string | boolean | undefined, fallback: boolean): boolean {
 
 function numberOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
+}
+
+/** url() options of the Cloudinary adapter: the shared ones, plus a delivery transformation. */
+export interface CloudinaryUrlOptions extends UrlOptions {
+  /** Cloudinary transformation: an object (`{ width: 100, crop: 'fill' }`) or a raw string (`w_50,h_50,c_thumb`). */
+  transform?: Record<string, unknown> | string;
 }

@@ -10,4 +10,4 @@ export {
   type ResourceType,
   type Target as CloudinaryTarget,
 } from './public-id.js';
-export type { CloudinaryStorageOptions } from './settings.js';
+export type { CloudinaryStorageOptions, CloudinaryUrlOptions } from './settings.js';

@@ -222,7 +222,7 @@ export class LocalStorage implements Storage {
         { key: valid },
       );
     }
-    if (options.transform !== undefined)
+    if ((options as { transform?: unknown }).transform !== undefined)
       throw new StowageError('NOT_SUPPORTED', 'the local adapter has no transformations', { key: valid });
     if (this.baseUrl === undefined) {
       throw new StowageError(

@@ -143,7 +143,7 @@ export class MemoryStorage implements Storage {
   async url(key: string, opts?: UrlOptions): Promise<string> {
     const valid = validateKey(key);
     const options = checkUrlOptions(opts);
-    if (options.expiresIn !== undefined || options.transform !== undefined) {
+    if (options.expiresIn !== undefined || (options as { transform?: unknown }).transform !== undefined) {
       throw new StowageError('NOT_SUPPORTED', 'the memory adapter cannot sign or transform URLs', {
         key: valid,
       });

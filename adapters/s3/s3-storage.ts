@@ -261,7 +261,7 @@ export class S3Storage implements Storage {
   async url(key: string, opts?: UrlOptions): Promise<string> {
     const valid = validateKey(key);
     const options = checkUrlOptions(opts);
-    if (options.transform !== undefined) {
+    if ((options as { transform?: unknown }).transform !== undefined) {
       throw new StowageError('NOT_SUPPORTED', 'S3 has no transformations; drop options.transform', {
         key: valid,
       });

@@ -83,9 +83,9 @@ export function resolveRange(range: ByteRange, size: number, key: string): { sta
   return { start: range.start, end: Math.min(range.end ?? size - 1, size - 1) };
 }
 
-export function checkUrlOptions(opts: UrlOptions | undefined): UrlOptions {
+export function checkUrlOptions<T extends UrlOptions>(opts: T | undefined): T {
   checkOptionsObject(opts, 'url options');
-  const o = { ...(opts ?? {}) };
+  const o = { ...(opts ?? {}) } as T;
   if (
     o.expiresIn !== undefined &&
     (typeof o.expiresIn !== 'number' || !(o.expiresIn > 0) || !Number.isFinite(o.expiresIn))

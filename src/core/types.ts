@@ -76,8 +76,6 @@ export interface UrlOptions {
   expiresIn?: number;
   /** Ask the browser to download: true, or the file name to offer. */
   download?: boolean | string;
-  /** Backend-specific transformation (Cloudinary). */
-  transform?: Record<string, unknown> | string;
 }
 
 export interface PresignUploadOptions {
