@@ -24,7 +24,6 @@ import type {
   PresignUploadOptions,
   PutOptions,
   Storage,
-  UrlOptions,
 } from '../../src/core/types.js';
 import { compareKeys } from '../../src/util/ordering.js';
 import { ChunkedUpload, readHead } from './chunked-upload.js';

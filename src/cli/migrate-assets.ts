@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Storage } from '../core/types.js';
-import type { ManifestEntry, StoredEntry } from '../loader/manifest.js';
+import type { StoredEntry } from '../loader/manifest.js';
 import { applyMigration } from './migrate-apply.js';
 import { planMigration } from './migrate-plan.js';
 import { validateMigrateOptions } from './migrate-validate.js';
