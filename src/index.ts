@@ -14,6 +14,7 @@ export type {
   GetOptions,
   GetResult,
   IncompleteUpload,
+  ListedObject,
   ListOptions,
   MultipartUploads,
   ObjectInfo,

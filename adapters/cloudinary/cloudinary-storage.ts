@@ -86,11 +86,12 @@ export class CloudinaryStorage implements Storage {
     rangeReads: true,
     copy: true,
     signedUrls: true,
-    presignUpload: true,
     metadata: true,
     contentType: true,
     // Three resource types are listed one after the other, in public_id order.
     sortedList: false,
+    // resources() with context: true returns what head() reads.
+    listDetails: true,
     // Plan-dependent on Cloudinary's side; an oversized upload fails with TOO_LARGE or INVALID_ARGUMENT.
     maxObjectSize: Number.POSITIVE_INFINITY,
     keyIsAlsoPrefix: true,

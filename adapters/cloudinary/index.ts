@@ -7,11 +7,9 @@
 import { importPeer } from '../../src/util/optional-peer.js';
 import { CLOUDINARY_SDK } from './peers.js';
 
-export {
-  decodePath as decodePublicIdPath,
-  encodePath as encodePublicIdPath,
-  type ResourceType,
-  type Target as CloudinaryTarget,
+export type {
+  ResourceType,
+  Target as CloudinaryTarget,
 } from './public-id.js';
 export type { CloudinaryStorageOptions, CloudinaryUrlOptions } from './settings.js';
 

@@ -4,10 +4,8 @@
  * await index.ts uses (see require.cts).
  */
 export { CloudinaryStorage } from './cloudinary-storage.js';
-export {
-  decodePath as decodePublicIdPath,
-  encodePath as encodePublicIdPath,
-  type ResourceType,
-  type Target as CloudinaryTarget,
+export type {
+  ResourceType,
+  Target as CloudinaryTarget,
 } from './public-id.js';
 export type { CloudinaryStorageOptions, CloudinaryUrlOptions } from './settings.js';

@@ -21,6 +21,7 @@ import type {
   GetOptions,
   GetResult,
   IncompleteUpload,
+  ListedObject,
   ListOptions,
   MultipartUploads,
   ObjectInfo,
@@ -73,11 +74,11 @@ export class S3Storage implements Storage {
       rangeReads: true,
       copy: true,
       signedUrls: true,
-      // POST where the store takes it, else a presigned PUT (presign-method.ts).
-      presignUpload: true,
       metadata: true,
       contentType: true,
       sortedList: true,
+      // ListObjectsV2 carries no type or metadata; a HEAD per key would cost a request each.
+      listDetails: false,
       maxObjectSize: MAX_OBJECT_SIZE,
       keyIsAlsoPrefix: true,
       beforeCommit: true,
@@ -193,7 +194,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo> {
+  async *list(prefix?: string, opts?: ListOptions): AsyncIterable<ListedObject> {
     const validPrefix = validatePrefix(prefix);
     const { pageSize, startAfter, signal } = checkListOptions(opts, {
       defaultPageSize: 1000,
@@ -222,7 +223,7 @@ export class S3Storage implements Storage {
       for (const entry of page.Contents ?? []) {
         const key = entry.Key?.slice(root.length);
         if (!key || !entry.Key?.startsWith(root) || !isValidKey(key)) continue; // Folder markers, foreign keys.
-        const info: ObjectInfo = { key, size: entry.Size ?? 0, metadata: {} };
+        const info: ListedObject = { key, size: entry.Size ?? 0 };
         if (entry.ETag) info.etag = entry.ETag;
         if (entry.LastModified) info.lastModified = entry.LastModified;
         yield info;

@@ -4,8 +4,6 @@
  * await index.ts uses (see require.cts).
  */
 
-export { encodeCopySource } from './copy.js';
 export type { ChecksumMode, S3StorageOptions } from './options.js';
 export { S3_PRESETS, type S3Preset } from './presets.js';
-export { mapS3Error } from './s3-errors.js';
 export { S3Storage } from './s3-storage.js';

@@ -50,7 +50,7 @@ app.get('/', async (req, res, next) => {
     res.type('html').send(
       page
         .replace('{{backend}}', escapeHtml(storage.name))
-        .replace('{{direct}}', storage.capabilities.presignUpload ? '' : 'hidden')
+        .replace('{{direct}}', storage.presignUpload ? '' : 'hidden')
         .replace('{{uploadStatus}}', refusal(req.query.error))
         .replace('{{gallery}}', figures || '<p class="empty">No images yet: upload one.</p>'),
     );

@@ -142,7 +142,7 @@ export class Probe {
         return 'fetched, bytes match';
       });
     }
-    if (!s.presignUpload || !s.capabilities.presignUpload) {
+    if (!s.presignUpload) {
       this.add('presigned POST', 'skip', `not supported by ${s.name}`);
       this.add('presigned PUT', 'skip', `not supported by ${s.name}`);
       return;

@@ -15,6 +15,22 @@ export interface ObjectInfo {
   sha256?: string;
 }
 
+/**
+ * What list() yields. `key` and `size` are always there, `etag` and
+ * `lastModified` on every built-in adapter; `contentType`, `metadata` and
+ * `sha256` only where `capabilities.listDetails` is true, and then equal to
+ * head()'s. Where it is false they are absent, not guessed: head() the key.
+ */
+export interface ListedObject {
+  key: string;
+  size: number;
+  etag?: string;
+  lastModified?: Date;
+  contentType?: string;
+  metadata?: Record<string, string>;
+  sha256?: string;
+}
+
 export interface ByteRange {
   /** First byte, inclusive. */
   start: number;
@@ -180,18 +196,27 @@ export interface SweepIncompleteOptions {
   signal?: AbortSignal;
 }
 
-/** What a backend really cannot do, declared rather than faked or skipped. */
+/**
+ * What a backend really cannot do, declared rather than faked or skipped.
+ * Capabilities describe methods every adapter has (get, list, copy, url, put);
+ * a feature only some backends offer is an optional member instead
+ * (`presignUpload`, `multipartUpload`, `sweepIncompleteUploads`): present means supported.
+ */
 export interface Capabilities {
   rangeReads: boolean;
   copy: boolean;
   signedUrls: boolean;
-  presignUpload: boolean;
   /** User metadata round-trips. */
   metadata: boolean;
   /** Content type given at put() round-trips exactly. */
   contentType: boolean;
   /** list() returns keys in lexicographic (UTF-8 byte) order. */
   sortedList: boolean;
+  /**
+   * list() entries carry `contentType`, `metadata` and `sha256` as head() gives them;
+   * false where the backend's listing has only key, size, etag and date (S3's ListObjectsV2).
+   */
+  listDetails: boolean;
   /** Largest single object, in bytes (Infinity when unbounded). */
   maxObjectSize: number;
   /** A key can be both an object and a prefix of others ("a" and "a/b"). */
@@ -233,10 +258,11 @@ export interface Storage {
   /**
    * Every object whose key starts with `prefix` (a directory or a partial
    * name), paging under the hood; in byte order where `capabilities.sortedList`.
-   * Each entry has at least `key` and `size`.
+   * Each entry has `key` and `size`; what else it carries is said by `ListedObject`
+   * and `capabilities.listDetails`.
    * @throws INVALID_KEY (hostile prefix), INVALID_ARGUMENT (options).
    */
-  list(prefix?: string, opts?: ListOptions): AsyncIterable<ObjectInfo>;
+  list(prefix?: string, opts?: ListOptions): AsyncIterable<ListedObject>;
   /**
    * Copies content, type and metadata from `from` to `to`, leaving `from`.
    * @throws NOT_FOUND (`from` missing), INVALID_KEY, NOT_SUPPORTED (`capabilities.copy` false).
@@ -250,8 +276,9 @@ export interface Storage {
   url(key: string, opts?: UrlOptions): Promise<string>;
   /**
    * A grant for a browser to upload straight to the backend (POST form or
-   * signed PUT), present where `capabilities.presignUpload` is true.
-   * @throws INVALID_ARGUMENT (options), NOT_SUPPORTED.
+   * signed PUT). Present only on adapters that can grant one: its absence is
+   * the one signal that a backend takes no browser uploads.
+   * @throws INVALID_ARGUMENT (options), NOT_SUPPORTED (the store's profile refuses this grant).
    */
   presignUpload?(key: string, opts: PresignUploadOptions): Promise<DirectUpload>;
   /** Resumable browser uploads in parts, where the backend has them (S3). */

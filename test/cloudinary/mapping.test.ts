@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudinaryStorage } from '../../adapters/cloudinary/index.js';
 import {
-  type CloudinaryStorage,
-  decodePublicIdPath,
-  encodePublicIdPath,
-} from '../../adapters/cloudinary/index.js';
+  decodePath as decodePublicIdPath,
+  encodePath as encodePublicIdPath,
+} from '../../adapters/cloudinary/public-id.js';
 import { ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import type { CloudinaryEmulatorHandle } from '../servers/cloudinary-emulator/index.js';

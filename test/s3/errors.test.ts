@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mapS3Error, S3Storage } from '../../adapters/s3/index.js';
+import { S3Storage } from '../../adapters/s3/index.js';
+import { mapS3Error } from '../../adapters/s3/s3-errors.js';
 import { StowageError } from '../../src/core/errors.js';
 import { collect, expectCode, stallingStream } from '../helpers/streams.js';
 import { type FlakyProxy, startFlakyProxy } from '../servers/s3-flaky-proxy.js';

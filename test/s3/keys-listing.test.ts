@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCopySource } from '../../adapters/s3/index.js';
+import { encodeCopySource } from '../../adapters/s3/copy.js';
 import { ODD_LEGAL_KEYS } from '../../src/testing/hostile-keys.js';
 import { collect, expectCode } from '../helpers/streams.js';
 import { describeEachS3Server, storageOn } from './harness.js';

@@ -23,7 +23,7 @@ export async function presign(
   body: Record<string, unknown>,
   _req: IncomingMessage,
 ): Promise<PresignAnswer> {
-  if (typeof storage.presignUpload !== 'function' || !storage.capabilities.presignUpload) {
+  if (typeof storage.presignUpload !== 'function') {
     throw new StowageError(
       'NOT_SUPPORTED',
       `the ${storage.name} adapter cannot take uploads straight from browsers; use upload() instead, or S3/Cloudinary`,

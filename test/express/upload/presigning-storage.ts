@@ -48,7 +48,6 @@ export async function presigningStorage(
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const storage = new Proxy(inner, {
     get(target, prop, receiver) {
-      if (prop === 'capabilities') return { ...target.capabilities, presignUpload: true };
       if (prop === 'presignUpload') {
         return async (key: string, opts: PresignUploadOptions): Promise<DirectUpload> => {
           const token = randomUUID();
