@@ -62,7 +62,8 @@ export async function ensureBlob(
     // Another process may have finished while we waited for the lock.
     const again = await findWarm(cache, remote, expected, options, warm.meta);
     if (again.blob) return hit(again.blob, progress);
-    return await fetchVerified(cache, remote, expected, options, progress, lockId, again.meta);
+    const job = { cache, remote, expected, options, progress, partialPath: cache.partialPath(lockId) };
+    return await fetchVerified(job, again.meta);
   } finally {
     await lock?.release();
   }
@@ -116,19 +117,24 @@ function hit(blob: Blob, progress: FileProgress): Blob {
   return blob;
 }
 
-async function fetchVerified(
-  cache: BlobCache,
-  remote: Remote,
-  expected: Expected,
-  options: ResolvedLoaderOptions,
-  progress: FileProgress,
-  lockId: string,
-  probed: RemoteMeta | undefined,
-): Promise<Blob> {
-  const partialPath = cache.partialPath(lockId);
+/** One blob being fetched: what is fetched, from where, and where its partial file lives. */
+interface FetchJob {
+  cache: BlobCache;
+  remote: Remote;
+  expected: Expected;
+  options: ResolvedLoaderOptions;
+  progress: FileProgress;
+  /** Shared by every run for this blob, so a later run can resume it. */
+  partialPath: string;
+}
+
+/** Downloads, verifies and commits the blob: re-probes when the object changed mid-way or its sha256 missed once. */
+async function fetchVerified(job: FetchJob, probed: RemoteMeta | undefined): Promise<Blob> {
+  const { remote, expected, options, progress } = job;
   let meta = probed ?? (await probe(remote, options));
+  let restarts = 0;
   let mismatches = 0;
-  for (let restarts = 0; ; ) {
+  for (;;) {
     if (expected.size !== undefined && meta.size !== expected.size) {
       throw new StowageError(
         'CHECKSUM_MISMATCH',
@@ -136,41 +142,19 @@ async function fetchVerified(
       );
     }
     const want = expected.sha256 ?? meta.sha256;
-    const have = await resumableBytes(partialPath, meta, options.partSize);
-    await checkFreeSpace(cache.dir, Math.max(0, meta.size - have), options.reserveBytes, progress.name);
-    progress.setState('downloading');
-    log.info(`${progress.name}: downloading ${formatBytes(meta.size)} from ${remote.label}`);
     const started = Date.now();
     let digest: Downloaded;
     try {
-      digest = await download({
-        remote,
-        meta,
-        partialPath,
-        partSize: options.partSize,
-        concurrency: options.concurrency,
-        retries: options.retries,
-        stallTimeout: options.stallTimeout,
-        minRate: options.minRate,
-        minRateWindow: options.minRateWindow,
-        signal: options.signal,
-        progress,
-      });
+      digest = await downloadOnce(job, meta);
     } catch (err) {
-      if (!(err instanceof ObjectChangedError) || ++restarts > MAX_RESTARTS) {
-        // A full disk leaves nothing behind; other failures keep the partial for a resume.
-        if (isStowageError(err, 'DISK_FULL') || err instanceof ObjectChangedError)
-          await discardPartial(partialPath);
-        throw err;
-      }
+      if (!(err instanceof ObjectChangedError) || ++restarts > MAX_RESTARTS) throw err;
       log.warn(err.message);
-      await discardPartial(partialPath);
       meta = await probe(remote, options);
       continue;
     }
     progress.setState('verifying');
     if (want && digest.sha256 !== want) {
-      await discardPartial(partialPath);
+      await discardPartial(job.partialPath);
       if (++mismatches < 2) {
         log.warn(`${progress.name}: sha256 mismatch, downloading again`);
         meta = await probe(remote, options);
@@ -181,31 +165,66 @@ async function fetchVerified(
         `${progress.name}: sha256 mismatch, expected ${want}, got ${digest.sha256} (from ${remote.label})`,
       );
     }
-    // The partial path is shared by every run for this blob: commit only the file this run wrote.
-    const atPath = await stat(partialPath).catch(() => undefined);
-    if (atPath?.ino !== digest.ino) {
-      throw new StowageError(
-        'UNAVAILABLE',
-        `${progress.name}: the partial download was replaced by another process while this one wrote it; not committed`,
-        { retryable: true },
-      );
-    }
-    const path = await cache.commit(partialPath, digest.sha256);
-    if (!expected.sha256) {
-      await cache.writeRef({
-        v: 1,
-        identity: remote.identity,
-        size: digest.size,
-        sha256: digest.sha256,
-        ...(meta.etag ? { etag: meta.etag } : {}),
-        ...(meta.lastModified ? { lastModified: meta.lastModified } : {}),
-      });
-    }
-    markHandedOut(path);
-    progress.setState('ready');
+    const blob = await commitDownload(job, meta, digest);
     log.info(doneLine(progress, (Date.now() - started) / 1000, Boolean(want)));
-    return { path, sha256: digest.sha256, size: digest.size, downloaded: true };
+    return blob;
   }
+}
+
+/** One download into the partial file, resuming what it holds; a full disk or a changed object leaves nothing. */
+async function downloadOnce(job: FetchJob, meta: RemoteMeta): Promise<Downloaded> {
+  const { remote, options, progress, partialPath } = job;
+  const have = await resumableBytes(partialPath, meta, options.partSize);
+  await checkFreeSpace(job.cache.dir, Math.max(0, meta.size - have), options.reserveBytes, progress.name);
+  progress.setState('downloading');
+  log.info(`${progress.name}: downloading ${formatBytes(meta.size)} from ${remote.label}`);
+  try {
+    return await download({
+      remote,
+      meta,
+      partialPath,
+      partSize: options.partSize,
+      concurrency: options.concurrency,
+      retries: options.retries,
+      stallTimeout: options.stallTimeout,
+      minRate: options.minRate,
+      minRateWindow: options.minRateWindow,
+      signal: options.signal,
+      progress,
+    });
+  } catch (err) {
+    // Other failures keep the partial for a resume.
+    if (isStowageError(err, 'DISK_FULL') || err instanceof ObjectChangedError)
+      await discardPartial(partialPath);
+    throw err;
+  }
+}
+
+/** Moves the verified partial into the cache (only the file this run wrote) and records its version. */
+async function commitDownload(job: FetchJob, meta: RemoteMeta, digest: Downloaded): Promise<Blob> {
+  const { cache, progress, partialPath } = job;
+  const atPath = await stat(partialPath).catch(() => undefined);
+  if (atPath?.ino !== digest.ino) {
+    throw new StowageError(
+      'UNAVAILABLE',
+      `${progress.name}: the partial download was replaced by another process while this one wrote it; not committed`,
+      { retryable: true },
+    );
+  }
+  const path = await cache.commit(partialPath, digest.sha256);
+  if (!job.expected.sha256) {
+    await cache.writeRef({
+      v: 1,
+      identity: job.remote.identity,
+      size: digest.size,
+      sha256: digest.sha256,
+      ...(meta.etag ? { etag: meta.etag } : {}),
+      ...(meta.lastModified ? { lastModified: meta.lastModified } : {}),
+    });
+  }
+  markHandedOut(path);
+  progress.setState('ready');
+  return { path, sha256: digest.sha256, size: digest.size, downloaded: true };
 }
 
 /** Applies options.maxCacheBytes, keeping the blobs just used. */
