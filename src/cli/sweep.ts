@@ -6,6 +6,8 @@ export interface SweepCommandOptions {
   env: NodeJS.ProcessEnv;
   prefix?: string;
   olderThanHours?: number;
+  /** Abort stale multipart uploads anywhere in the storage, not only under the staging prefix. */
+  allMultipart?: boolean;
   dryRun?: boolean;
   signal?: AbortSignal;
 }
@@ -17,7 +19,8 @@ export interface SweepCommandResult extends SweepReport {
 
 /**
  * `stowage sweep`: deletes staged uploads (upload() and directUpload() staging) older than
- * N hours and, on S3, aborts the multipart uploads under the staging prefix as old.
+ * N hours and, on S3, aborts the multipart uploads under the staging prefix (with
+ * allMultipart: anywhere in the storage) as old.
  */
 export async function sweep(options: SweepCommandOptions): Promise<SweepCommandResult> {
   const target = resolveStorageTarget(options.to, options.env);
@@ -26,6 +29,7 @@ export async function sweep(options: SweepCommandOptions): Promise<SweepCommandR
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     ...(options.olderThanHours !== undefined ? { olderThanHours: options.olderThanHours } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    allMultipart: options.allMultipart === true,
     dryRun: options.dryRun === true,
   });
   return { ...report, storage: target.url, dryRun: options.dryRun === true };

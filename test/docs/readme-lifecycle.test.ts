@@ -32,7 +32,7 @@ describe("README's lifecycle rule for the staging prefix, applied with the aws C
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('is accepted as written and reads back as an abort + expiration rule on .staging/', async () => {
+  it('is accepted as written: abort + expiration on .staging/, and a bucket-wide abort-only rule', async () => {
     const section = readmeSection('Cleaning up abandoned uploads');
     const [json] = codeBlocks(section, ['json']);
     const file = join(dir, 'lifecycle.json');
@@ -56,13 +56,22 @@ describe("README's lifecycle rule for the staging prefix, applied with the aws C
     await expect(aws(commands[0]!)).rejects.toThrow(/NoSuchLifecycleConfiguration/);
     await aws(commands[1]!);
     const { stdout } = await aws(commands[0]!);
-    const [rule] = JSON.parse(stdout).Rules;
-    expect(rule).toMatchObject({
+    const [staging, everywhere, ...others] = JSON.parse(stdout).Rules;
+    expect(others).toEqual([]);
+    expect(staging).toMatchObject({
       ID: 'stowage-staging',
       Status: 'Enabled',
       Filter: { Prefix: '.staging/' },
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
       Expiration: { Days: 2 },
+    });
+    // Multipart uploads a killed put() leaves under final keys: every key, and no Expiration,
+    // which there would delete stored files.
+    expect(everywhere).toEqual({
+      ID: 'stowage-unfinished-multipart',
+      Status: 'Enabled',
+      Filter: {},
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
     });
   });
 });

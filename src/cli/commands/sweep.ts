@@ -14,6 +14,10 @@ export function defineSweep(program: Command, { run, io, signal }: CommandContex
     .option('--to <storage-url>', 'storage to sweep (default: STOWAGE_URL or the add-on variables)')
     .option('--prefix <prefix>', 'staging prefix', '.staging')
     .option('--older-than-hours <n>', 'delete what is older than this', hoursArg, 24)
+    .option(
+      '--all-multipart',
+      "also abort stale multipart uploads anywhere under the storage's root, not only under the staging prefix (a put() killed mid-write leaves one at the final key)",
+    )
     .option('--dry-run', 'list what would be deleted, delete nothing')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -24,6 +28,7 @@ export function defineSweep(program: Command, { run, io, signal }: CommandContex
           env: io.env,
           prefix: opts.prefix as string,
           olderThanHours: opts.olderThanHours as number,
+          allMultipart: opts.allMultipart === true,
           dryRun: opts.dryRun === true,
           ...(typeof opts.to === 'string' ? { to: opts.to } : {}),
           ...signalOption(signal),
@@ -45,7 +50,8 @@ function renderSweep(ui: Ui, result: SweepCommandResult): void {
     `sweep: ${verb} ${result.deleted.length} staged object(s), kept ${result.kept}` +
       (result.unknownAge ? `, ${result.unknownAge} of unknown age left alone` : '') +
       (result.abortedMultipart !== undefined
-        ? `, ${abortVerb} ${result.abortedMultipart} stale multipart upload(s)`
+        ? `, ${abortVerb} ${result.abortedMultipart} stale multipart upload(s)` +
+          (result.multipartPrefix === '' ? ' anywhere in the storage' : '')
         : ''),
   );
   if (result.multipartNotSupported) ui.warn(result.multipartNotSupported);
