@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { sweepStaged } from '../../src/express/direct-upload/sweep.js';
 import { expectCode } from '../helpers/streams.js';
 import { type QuirkProxy, startQuirkProxy } from '../servers/s3-quirk-proxy.js';
 import { describeEachS3Server, storageOn, useS3Server } from './harness.js';
+import { type KilledPut, prepareKilledPut } from './killed-put.js';
 
 const HOUR = 3_600_000;
 const STAGED = ['.staging/a.bin', '.staging/b.bin', '.staging/c/d.bin', '.staging/e.bin', '.staging/f.bin'];
@@ -104,6 +106,85 @@ describeEachS3Server('sweeping stale multipart uploads under the staging prefix'
   });
 });
 
+describeEachS3Server(
+  'sweeping multipart uploads a killed put() left at final keys',
+  { prefix: 'app' },
+  (s3) => {
+    let killed: KilledPut;
+    beforeAll(async () => {
+      killed = await prepareKilledPut();
+    });
+    afterAll(() => killed?.cleanup());
+
+    const Bucket = () => s3.server.bucket;
+    const killMidPut = (key: string) => killed.killMidPut(s3.server, key, { prefix: 'app' });
+    /** A multipart upload with one part at a raw S3 key (not through the storage's "app/" root). */
+    async function startRawUpload(Key: string): Promise<string> {
+      const client = s3.storage.client;
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: Bucket(), Key }));
+      const Body = Buffer.alloc(1024, 0x61);
+      await client.send(new UploadPartCommand({ Bucket: Bucket(), Key, UploadId, PartNumber: 1, Body }));
+      return UploadId!;
+    }
+    async function pendingUnderRoot(): Promise<string[]> {
+      const page = await s3.storage.client.send(
+        new ListMultipartUploadsCommand({ Bucket: Bucket(), Prefix: 'app/' }),
+      );
+      return (page.Uploads ?? []).map((u) => u.Key!);
+    }
+    async function abortRaw(Key: string, UploadId: string): Promise<void> {
+      await s3.storage.client.send(new AbortMultipartUploadCommand({ Bucket: Bucket(), Key, UploadId }));
+    }
+
+    it('a plain sweep leaves them; allMultipart aborts every one under the root, after a dry run that aborts none', async () => {
+      const left = await killMidPut('uploads/big.bin');
+      expect(await s3.server.pendingUploads()).toEqual([`app/uploads/big.bin (${left})`]);
+      const staged = await startRawUpload('app/.staging/s.bin');
+      // Outside the storage's root: not this storage's to sweep.
+      const outside = await startRawUpload('elsewhere/x.bin');
+      const later = { olderThanHours: 24, now: new Date(Date.now() + 25 * HOUR) };
+
+      const plain = await sweepStaged(s3.storage, later);
+      expect(plain).toMatchObject({ abortedMultipart: 1, multipartPrefix: '.staging/' });
+      expect(plain.abortedUploads!.map((u) => [u.key, u.uploadId])).toEqual([['.staging/s.bin', staged]]);
+      expect(await pendingUnderRoot()).toEqual(['app/uploads/big.bin']);
+
+      const dry = await sweepStaged(s3.storage, { ...later, allMultipart: true, dryRun: true });
+      expect(dry).toMatchObject({ deleted: [], abortedMultipart: 1, multipartPrefix: '' });
+      expect(dry.abortedUploads!.map((u) => [u.key, u.uploadId])).toEqual([['uploads/big.bin', left]]);
+      expect(dry.abortedUploads![0]!.initiated).toBeInstanceOf(Date);
+      expect(await pendingUnderRoot()).toEqual(['app/uploads/big.bin']);
+
+      const swept = await sweepStaged(s3.storage, { ...later, allMultipart: true });
+      expect(swept.abortedUploads!.map((u) => [u.key, u.uploadId])).toEqual([['uploads/big.bin', left]]);
+      expect(await pendingUnderRoot()).toEqual([]);
+      expect(await s3.server.pendingUploads()).toEqual([`elsewhere/x.bin (${outside})`]);
+      // Nothing reached the final key.
+      expect(await s3.storage.exists('uploads/big.bin')).toBe(false);
+      await abortRaw('elsewhere/x.bin', outside);
+    });
+
+    s3.it('uploadAges', 'allMultipart keeps uploads younger than the cutoff', async () => {
+      const old = await killMidPut('uploads/old.bin');
+      const young = await killMidPut('uploads/young.bin');
+      // s3rver reports an upload's start as the mtime of its "key" file: make one 30 hours old.
+      const when = new Date(Date.now() - 30 * HOUR);
+      await utimes(join(s3.server.directory, s3.server.bucket, '._S3rver_uploads', old, 'key'), when, when);
+      const report = await sweepStaged(s3.storage, { olderThanHours: 24, allMultipart: true });
+      expect(report.abortedUploads!.map((u) => [u.key, u.uploadId])).toEqual([['uploads/old.bin', old]]);
+      expect(await s3.server.pendingUploads()).toEqual([`app/uploads/young.bin (${young})`]);
+      await abortRaw('app/uploads/young.bin', young);
+    });
+
+    it('allMultipart must be a boolean', async () => {
+      await expectCode(
+        sweepStaged(s3.storage, { allMultipart: 'yes' as unknown as boolean }),
+        'INVALID_ARGUMENT',
+      );
+    });
+  },
+);
+
 describe('sweeping on a store that cannot list multipart uploads', () => {
   const s3 = useS3Server();
   let proxy: QuirkProxy;
@@ -120,5 +201,13 @@ describe('sweeping on a store that cannot list multipart uploads', () => {
     expect(report.abortedUploads).toBeUndefined();
     expect(report.multipartNotSupported).toMatch(/cannot list multipart uploads.*lifecycle rule/);
     expect(proxy.counts.ListMultipartUploads).toBe(1);
+  });
+
+  it('says so with allMultipart too', async () => {
+    const storage = storageOn(s3.server, { endpoint: proxy.endpoint });
+    const report = await sweepStaged(storage, { olderThanHours: 0, allMultipart: true });
+    expect(report.abortedUploads).toBeUndefined();
+    expect(report.multipartPrefix).toBeUndefined();
+    expect(report.multipartNotSupported).toMatch(/cannot list multipart uploads.*lifecycle rule/);
   });
 });
