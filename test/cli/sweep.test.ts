@@ -99,6 +99,50 @@ describe('stowage sweep on S3', () => {
     expect(await storage.exists('.staging/fresh')).toBe(true);
   });
 
+  it('--all-multipart also aborts stale uploads at final keys (a killed put()), keeping young ones', async () => {
+    const storage = new S3Storage({
+      bucket: server.bucket,
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    const stale = await startUpload(storage, 'uploads/video.mp4', 30);
+    const young = await startUpload(storage, 'uploads/live.mp4', 1);
+    const pending = [`uploads/live.mp4 (${young})`, `uploads/video.mp4 (${stale})`];
+    // The test above leaves a young upload under .staging/: look at final keys only.
+    const atFinalKeys = async () =>
+      (await server.pendingUploads()).filter((upload) => upload.startsWith('uploads/')).sort();
+
+    const plain = await run(dir, ['sweep', '--to', server.storageUrl, '--json']);
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.out)).toMatchObject({
+      abortedUploads: [],
+      abortedMultipart: 0,
+      multipartPrefix: '.staging/',
+    });
+    expect(await atFinalKeys()).toEqual(pending);
+
+    const dry = await run(dir, ['sweep', '--to', server.storageUrl, '--all-multipart', '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain('would abort multipart upload of uploads/video.mp4 (started ');
+    expect(dry.out).toContain('would abort 1 stale multipart upload(s) anywhere in the storage');
+    expect(dry.out).not.toContain('uploads/live.mp4');
+    expect(await atFinalKeys()).toEqual(pending);
+
+    const real = await run(dir, ['sweep', '--to', server.storageUrl, '--all-multipart', '--json']);
+    expect(real.code).toBe(0);
+    const report = JSON.parse(real.out);
+    expect(report).toMatchObject({ dryRun: false, abortedMultipart: 1, multipartPrefix: '' });
+    expect(report.abortedUploads).toEqual([
+      { key: 'uploads/video.mp4', uploadId: stale, initiated: expect.any(String) },
+    ]);
+    expect(await atFinalKeys()).toEqual([`uploads/live.mp4 (${young})`]);
+
+    const help = await run(dir, ['sweep', '--help']);
+    expect(help.out).toContain('--all-multipart');
+  });
+
   /** A multipart upload with one part, started `hoursOld` hours ago (s3rver dates it by its "key" file). */
   async function startUpload(storage: S3Storage, key: string, hoursOld: number): Promise<string> {
     const { UploadId } = await storage.client.send(
