@@ -66,15 +66,17 @@ describe('stowage sweep on S3', () => {
     await server?.stop();
     await removeDir(dir);
   });
-
-  it('also aborts stale multipart uploads under the staging prefix, and keeps credentials out of the output', async () => {
-    const storage = new S3Storage({
+  const storageOnServer = () =>
+    new S3Storage({
       bucket: server.bucket,
       endpoint: server.endpoint,
       region: server.region,
       forcePathStyle: true,
       credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     });
+
+  it('also aborts stale multipart uploads under the staging prefix, and keeps credentials out of the output', async () => {
+    const storage = storageOnServer();
     await storage.put('.staging/fresh', 'x');
     const stale = await startUpload(storage, '.staging/stale.bin', 30);
     const young = await startUpload(storage, '.staging/young.bin', 1);
@@ -100,13 +102,7 @@ describe('stowage sweep on S3', () => {
   });
 
   it('--all-multipart also aborts stale uploads at final keys (a killed put()), keeping young ones', async () => {
-    const storage = new S3Storage({
-      bucket: server.bucket,
-      endpoint: server.endpoint,
-      region: server.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    });
+    const storage = storageOnServer();
     const stale = await startUpload(storage, 'uploads/video.mp4', 30);
     const young = await startUpload(storage, 'uploads/live.mp4', 1);
     const pending = [`uploads/live.mp4 (${young})`, `uploads/video.mp4 (${stale})`];

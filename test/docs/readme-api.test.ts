@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { entryPointExports } from './exports.js';
+import { entryPointExports } from './entry-point-exports.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
